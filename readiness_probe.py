@@ -1,0 +1,828 @@
+#!/usr/bin/env python3
+"""Kubernetes exec readiness probe for supervisord-managed containers.
+
+kubelet runs this file (through readiness_probe.sh) every periodSeconds and
+reads one thing: the exit code, 0 meaning ready. The combined output, up to
+10 KiB, lands in the pod's events, so its first line says why.
+
+Two steps, in order:
+  1. the start check: if supervisord has a program named "start" (start.sh,
+     the container's initialisation), it must have EXITED with status 0;
+  2. the hook: if <root>/usr/bin/readiness_probe_hook exists, it runs and its
+     exit code becomes the probe's.
+
+Standard library only; runs unchanged on CPython 3.6 to 3.13. README.md
+holds the full contract. Only what the ready path needs is imported at the
+top: every import here is paid on every probe run.
+"""
+
+import os
+import sys
+import time
+
+__version__ = "1.0.0"
+
+# ---------------------------------------------------------------------------
+# Exit codes: the contract with kubelet, the upgrade controller and hook authors.
+EXIT_READY = 0  # ready
+EXIT_HOOK_CRASHED = 1  # the hook exited 1 (an uncaught Python exception's code)
+EXIT_NOT_STARTED = 2  # the start program has not exited with status 0
+HOOK_CODES = range(3, 64)  # the hook's own codes, passed through unchanged
+EXIT_USAGE = 64  # bad command line or environment value
+EXIT_SUPERVISOR = 69  # supervisord is configured but cannot be asked
+EXIT_INTERNAL = 70  # internal error of the probe itself
+EXIT_TIMEOUT = 124  # the deadline passed (supervisord or the hook too slow)
+EXIT_HOOK_NOT_EXECUTABLE = 126  # the hook exists but cannot be executed
+EXIT_NO_PYTHON = 127  # readiness_probe.sh found no python3 (set by the launcher)
+EXIT_SIGNAL_BASE = 128  # 128+N: the hook was killed by signal N
+
+# Where things live inside the container; all are read under --root.
+START_PROGRAM = "start"
+HOOK_PATH = "/usr/bin/readiness_probe_hook"
+CONFIG_PATHS = ("/etc/supervisor/supervisord.conf", "/etc/supervisord.conf")
+DEFAULT_SOCKET = "/var/run/supervisor.sock"
+
+# Environment: what the probe reads, and what it adds for the hook.
+ENV_ROOT = "READINESS_PROBE_ROOT"
+ENV_TIMEOUT = "READINESS_PROBE_TIMEOUT"
+ENV_TIME_LEFT = "READINESS_PROBE_TIME_LEFT"
+
+DEFAULT_TIMEOUT = 0.8  # seconds; kubelet's default timeoutSeconds is 1
+DEFAULT_INTERVAL = 1.0  # seconds between runs with --wait
+OUTPUT_LIMIT = 10 * 1024  # kubelet keeps this much of an exec probe's output
+REASON_LIMIT = 512  # the first line never crowds out the hook's output
+ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB; more is not supervisord
+READ_CHUNK = 64 * 1024
+CUT_MARK = b"[... earlier output cut]\n"
+
+# supervisord's own numbers (supervisor.xmlrpc.Faults, supervisor.states.ProcessStates).
+FAULT_BAD_NAME = 10
+EXITED = 100
+STATE_NAMES = {
+    0: "STOPPED",
+    10: "STARTING",
+    20: "RUNNING",
+    30: "BACKOFF",
+    40: "STOPPING",
+    100: "EXITED",
+    200: "FATAL",
+    1000: "UNKNOWN",
+}
+STATE_MEANINGS = {
+    "STOPPED": "it was stopped before it finished",
+    "STARTING": "start.sh has not finished",
+    "RUNNING": "start.sh has not finished",
+    "STOPPING": "it is being stopped",
+    "BACKOFF": "supervisord could not spawn it",
+    "FATAL": "supervisord could not spawn it",
+}
+
+USAGE = """\
+usage: readiness_probe.sh [--root DIR] [--socket PATH] [--timeout SECONDS]
+                          [--wait SECONDS [--interval SECONDS]] [--json]
+                          [--help] [--version]
+
+Kubernetes readiness probe for supervisord-managed containers: ready when
+supervisord's "start" program has exited with status 0 and the optional hook
+<root>%(hook)s exits 0.
+
+flags:
+  --root DIR          container root every path is read under (env %(env_root)s, default /)
+  --socket PATH       supervisord's Unix socket, under the root (default: from supervisord.conf)
+  --timeout SECONDS   deadline for supervisord and the hook together (env %(env_timeout)s, default %(timeout)s)
+  --wait SECONDS      re-check until ready or SECONDS have passed; one line per change of verdict
+  --interval SECONDS  pause between runs with --wait (default %(interval)s)
+  --json              print one JSON object (ready, code, reason, output) instead of text
+  --help, --version   print this help or the version, exit 0
+
+exit codes:
+  0        ready
+  1        the hook exited 1 (an uncaught Python exception's code)
+  2        the start program has not exited with status 0
+  3-63     the hook's own codes, passed through
+  64       bad command line or environment value
+  69       supervisord is configured but cannot be asked
+  70       internal error of the probe
+  124      the deadline passed
+  126      the hook exists but cannot be executed
+  127      readiness_probe.sh found no python3
+  128+N    the hook was killed by signal N
+"""
+
+
+class Verdict(Exception):
+    """The outcome of a run: exit code, a one-line reason, and the hook's output.
+
+    Raised by the step that decides, returned when everything passed.
+    """
+
+    def __init__(self, code, reason, output=b""):
+        Exception.__init__(self, reason)
+        self.code = code
+        self.reason = reason
+        self.output = output
+
+    @property
+    def ready(self):
+        return self.code == EXIT_READY
+
+
+class Options(object):
+    def __init__(self):
+        self.root = "/"
+        self.socket = None
+        self.timeout = DEFAULT_TIMEOUT
+        self.wait = None
+        self.interval = DEFAULT_INTERVAL
+        self.json = False
+        self.show = None  # "help" or "version"
+
+
+# ---------------------------------------------------------------------------
+# Options: every flag and environment value is checked before anything runs.
+VALUE_FLAGS = ("--root", "--socket", "--timeout", "--wait", "--interval")
+SWITCHES = ("--json", "--help", "-h", "--version")
+
+
+def usage_error(message):
+    return Verdict(EXIT_USAGE, message)
+
+
+def parse_seconds(text, name):
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):  # also rejects nan
+        raise usage_error("%s must be a positive number of seconds, got %r" % (name, text))
+    return seconds
+
+
+def parse_options(argv, environ):
+    """Flags beat the environment; an empty environment value counts as unset."""
+    opts = Options()
+    given = {}
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        name, has_value, value = arg.partition("=")
+        if name in VALUE_FLAGS:
+            if not has_value:
+                if not args:
+                    raise usage_error("%s needs a value" % name)
+                value = args.pop(0)
+            given[name] = value
+        elif arg in SWITCHES:
+            if arg == "--json":
+                opts.json = True
+            else:
+                opts.show = opts.show or ("version" if arg == "--version" else "help")
+        else:
+            kind = "flag" if arg.startswith("-") else "argument"
+            raise usage_error("unknown %s %r (see --help)" % (kind, arg))
+
+    if "--timeout" in given:
+        opts.timeout = parse_seconds(given["--timeout"], "--timeout")
+    elif environ.get(ENV_TIMEOUT):
+        opts.timeout = parse_seconds(environ[ENV_TIMEOUT], ENV_TIMEOUT)
+    if "--wait" in given:
+        opts.wait = parse_seconds(given["--wait"], "--wait")
+    if "--interval" in given:
+        opts.interval = parse_seconds(given["--interval"], "--interval")
+
+    if "--root" in given:
+        opts.root, root_name = given["--root"], "--root"
+    elif environ.get(ENV_ROOT):
+        opts.root, root_name = environ[ENV_ROOT], ENV_ROOT
+    else:
+        root_name = "root"
+    if not os.path.isdir(opts.root):
+        raise usage_error("%s %r is not a directory" % (root_name, opts.root))
+    opts.root = os.path.abspath(opts.root)
+
+    if "--socket" in given:
+        if not given["--socket"]:
+            raise usage_error("--socket must not be empty")
+        opts.socket = under_root(opts.root, given["--socket"])
+    return opts
+
+
+def under_root(root, path):
+    """A container path as seen from the probe: <root>/<path>."""
+    return os.path.join(root, path.lstrip("/"))
+
+
+# ---------------------------------------------------------------------------
+# Step 1, finding supervisord: as supervisorctl would, from supervisord.conf.
+def find_supervisor(opts):
+    """Return (socket path, credentials or None), or None when the container
+    has no supervisor at all (no config and no socket)."""
+    if opts.socket:
+        return opts.socket, None
+    for config in CONFIG_PATHS:
+        path = under_root(opts.root, config)
+        if os.path.isfile(path):
+            return supervisor_from_config(path, opts.root)
+    socket_path = under_root(opts.root, DEFAULT_SOCKET)
+    if os.path.exists(socket_path):
+        return socket_path, None
+    return None
+
+
+def supervisor_from_config(path, root):
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError as e:
+        raise Verdict(EXIT_SUPERVISOR, "cannot read %s: %s" % (path, e.strerror))
+    sections = read_ini(text, ("supervisorctl", "unix_http_server"))
+    ctl = sections.get("supervisorctl", {})
+    here = os.path.dirname(path)
+    raw = None
+    if ctl.get("serverurl", "").startswith("unix://"):
+        raw = ctl["serverurl"][len("unix://"):]
+    elif sections.get("unix_http_server", {}).get("file"):
+        raw = sections["unix_http_server"]["file"]
+    if raw is None:
+        socket_path = under_root(root, DEFAULT_SOCKET)
+    elif "%(here)s" in raw:  # %(here)s is the config's own directory: already under the root
+        socket_path = expand(raw, here)
+    else:
+        socket_path = under_root(root, expand(raw, here))
+    credentials = None
+    if ctl.get("username"):
+        credentials = (expand(ctl["username"], here), expand(ctl.get("password", ""), here))
+    return os.path.normpath(socket_path), credentials
+
+
+def read_ini(text, wanted):
+    """The key = value pairs of the wanted sections, the way supervisor's
+    parser reads them (';' or '#' after a space starts a comment). A small
+    reader instead of configparser, which costs every run several ms."""
+    sections = {}
+    current = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            name = stripped[1:-1].strip()
+            current = sections.setdefault(name, {}) if name in wanted else None
+            continue
+        if current is None or line[0] in " \t":  # other section, or a continuation line
+            continue
+        cut = min(i for i in (stripped.find("="), stripped.find(":"), len(stripped)) if i >= 0)
+        key, value = stripped[:cut].strip().lower(), stripped[cut + 1:]
+        for i, char in enumerate(value):
+            if char in ";#" and i > 0 and value[i - 1] in " \t":
+                value = value[:i]
+                break
+        current[key] = value.strip()
+    return sections
+
+
+def expand(value, here):
+    """supervisor's %(here)s and %(ENV_NAME)s expansions."""
+    if "%" not in value:
+        return value
+    value = value.replace("%(here)s", here)
+    for name, env_value in os.environ.items():
+        value = value.replace("%%(ENV_%s)s" % name, env_value)
+    return value.replace("%%", "%")
+
+
+# ---------------------------------------------------------------------------
+# Step 1, asking: one XML-RPC call over the Unix socket, bounded by the deadline.
+def ask_supervisord(socket_path, credentials, method, argument, deadline):
+    """Call method(argument); return its value, or ("fault", code, text)."""
+    import _socket  # socket.py would import enum too: several ms on every run
+
+    body = (
+        "<?xml version='1.0'?>\n<methodCall><methodName>%s</methodName><params>"
+        "<param><value><string>%s</string></value></param></params></methodCall>\n"
+        % (method, argument)
+    ).encode("ascii")
+    head = "POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\n"
+    if credentials:
+        head += "Authorization: Basic %s\r\n" % basic_auth(credentials)
+    request = (head + "Content-Length: %d\r\n\r\n" % len(body)).encode("latin-1") + body
+
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    answer = bytearray()
+    try:
+        sock.settimeout(time_left(deadline))
+        sock.connect(socket_path)
+        sock.sendall(request)
+        while len(answer) <= ANSWER_LIMIT:
+            sock.settimeout(time_left(deadline))
+            data = sock.recv(READ_CHUNK)
+            if not data:
+                break
+            answer += data
+    except _socket.timeout:
+        raise Verdict(EXIT_TIMEOUT, "supervisord at %s did not answer within the deadline" % socket_path)
+    except OSError as e:
+        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (socket_path, describe_socket_error(e)))
+    finally:
+        sock.close()
+    if len(answer) > ANSWER_LIMIT:
+        raise Verdict(EXIT_SUPERVISOR, "supervisord at %s answered more than %d bytes" % (socket_path, ANSWER_LIMIT))
+    return decode_http_answer(bytes(answer), socket_path)
+
+
+def time_left(deadline):
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise Verdict(EXIT_TIMEOUT, "the deadline passed before supervisord answered")
+    return left
+
+
+def basic_auth(credentials):
+    import binascii
+
+    pair = ("%s:%s" % credentials).encode("utf-8")
+    return binascii.b2a_base64(pair).decode("ascii").strip()
+
+
+def describe_socket_error(error):
+    import errno
+
+    if error.errno == errno.ECONNREFUSED:
+        return "connection refused (stale socket, or not a socket)"
+    if error.errno == errno.ENOENT:
+        return "no such socket"
+    if error.strerror:
+        return error.strerror
+    return str(error)
+
+
+def decode_http_answer(answer, socket_path):
+    def garbage(what):
+        return Verdict(EXIT_SUPERVISOR, "supervisord at %s answered %s" % (socket_path, what))
+
+    head, sep, body = answer.partition(b"\r\n\r\n")
+    if not sep:
+        raise garbage("no complete HTTP answer (%d bytes)" % len(answer))
+    lines = head.decode("latin-1").split("\r\n")
+    status = lines[0].split(None, 2)
+    if len(status) < 2 or not status[0].startswith("HTTP/"):
+        raise garbage("something that is not HTTP")
+    if status[1] == "401":
+        raise garbage("HTTP 401: authentication refused (check [supervisorctl] username/password)")
+    if status[1] != "200":
+        raise garbage("HTTP %s" % " ".join(status[1:]))
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            if not value.strip().isdigit() or len(body) < int(value):
+                raise garbage("a truncated answer (%d of %s bytes)" % (len(body), value.strip()))
+            body = body[: int(value)]
+    try:
+        return parse_xmlrpc_response(body)
+    except ValueError as e:
+        raise garbage("something that is not XML-RPC (%s)" % e)
+
+
+def parse_xmlrpc_response(body):
+    """A methodResponse's value, or ("fault", code, text). Raises ValueError.
+
+    A small unmarshaller on expat, in the way of xmlrpc.client's, which
+    costs every run tens of ms of imports."""
+    import pyexpat  # the C parser behind xml.parsers.expat
+
+    stack = []  # values, and the names of struct members
+    marks = []  # where the open arrays and structs begin in stack
+    state = {"text": [], "typed": False, "tags": []}
+    scalars = {
+        "int": int,
+        "i4": int,
+        "i8": int,
+        "double": float,
+        "string": str,
+        "boolean": parse_boolean,
+        "nil": lambda text: None,
+        "dateTime.iso8601": str,
+        "base64": str,
+    }
+
+    def start(tag, attrs):
+        state["tags"].append(tag)
+        state["text"] = []
+        if tag in ("array", "struct"):
+            marks.append(len(stack))
+        if tag == "value":
+            state["typed"] = False
+
+    def end(tag):
+        state["tags"].pop()
+        text = "".join(state["text"])
+        if tag in scalars:
+            stack.append(scalars[tag](text))
+            state["typed"] = True
+        elif tag == "value" and not state["typed"]:
+            stack.append(text)  # a <value> without a type is a string
+        elif tag == "value":
+            state["typed"] = False
+        elif tag == "name":
+            stack.append(text)
+        elif tag == "array":
+            mark = marks.pop()
+            stack[mark:] = [stack[mark:]]
+            state["typed"] = True
+        elif tag == "struct":
+            mark = marks.pop()
+            items = stack[mark:]
+            if len(items) % 2:
+                raise ValueError("a struct member without a value")
+            stack[mark:] = [dict(zip(items[::2], items[1::2]))]
+            state["typed"] = True
+
+    def reject_doctype(*args):
+        raise ValueError("a document type declaration")
+
+    parser = pyexpat.ParserCreate("utf-8")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = lambda data: state["text"].append(data)
+    parser.StartDoctypeDeclHandler = reject_doctype
+    parser.buffer_text = True
+    try:
+        parser.Parse(body, True)
+    except pyexpat.ExpatError as e:
+        raise ValueError(str(e))
+    if marks or len(stack) != 1:
+        raise ValueError("not exactly one value")
+    if b"<fault>" in body:
+        fault = stack[0]
+        if not isinstance(fault, dict) or not is_int(fault.get("faultCode")):
+            raise ValueError("a fault without a faultCode")
+        return ("fault", fault["faultCode"], str(fault.get("faultString", "")))
+    if b"<methodResponse>" not in body:
+        raise ValueError("no methodResponse")
+    return stack[0]
+
+
+def parse_boolean(text):
+    if text.strip() not in ("0", "1"):
+        raise ValueError("boolean %r" % text)
+    return text.strip() == "1"
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# ---------------------------------------------------------------------------
+# Step 1, the start check.
+def check_start(opts, deadline):
+    """Return a phrase for the ready line, or raise the not-ready Verdict."""
+    supervisor = find_supervisor(opts)
+    if supervisor is None:
+        return "no supervisord"
+    socket_path, credentials = supervisor
+    info = ask_supervisord(socket_path, credentials, "supervisor.getProcessInfo", START_PROGRAM, deadline)
+    if isinstance(info, tuple):
+        _, code, text = info
+        if code == FAULT_BAD_NAME:
+            return "no %s program" % START_PROGRAM
+        raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (code, text))
+    return judge_start(info)
+
+
+def judge_start(info):
+    if not isinstance(info, dict) or not is_int(info.get("state")) or not is_int(info.get("exitstatus")):
+        raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for %s has no integer state and exitstatus" % START_PROGRAM)
+    state, status = info["state"], info["exitstatus"]
+    name = STATE_NAMES.get(state, "state %d" % state)
+    if state == EXITED and status == 0:
+        return "%s exited with status 0" % START_PROGRAM
+    if state == EXITED and status == -1:
+        reason = "%s was killed by a signal (EXITED, exit status -1)" % START_PROGRAM
+    elif state == EXITED:
+        reason = "%s exited with status %d" % (START_PROGRAM, status)
+    else:
+        reason = "%s is %s (exit status %d)" % (START_PROGRAM, name, status)
+        if name in STATE_MEANINGS:
+            reason += ": " + STATE_MEANINGS[name]
+        if info.get("spawnerr"):
+            reason += ": %s" % info["spawnerr"]
+    raise Verdict(EXIT_NOT_STARTED, reason)
+
+
+# ---------------------------------------------------------------------------
+# Step 2, the hook: its own process group, reaped, bounded by the deadline.
+def check_hook(opts, deadline, start_phrase):
+    hook = under_root(opts.root, HOOK_PATH)
+    if not os.path.lexists(hook):
+        return Verdict(EXIT_READY, "ready: %s; no hook" % start_phrase)
+    refuse_unrunnable(hook)
+    code, output, how = run_hook(hook, hook_environment(opts, deadline), deadline)
+    if code == EXIT_READY:
+        return Verdict(EXIT_READY, "ready: %s; hook exited 0" % start_phrase)
+    raise Verdict(code, "hook %s" % how, output)
+
+
+def refuse_unrunnable(hook):
+    def cannot(why):
+        return Verdict(EXIT_HOOK_NOT_EXECUTABLE, "hook %s cannot be executed: %s" % (hook, why))
+
+    if not os.path.exists(hook):
+        raise cannot("it is a dangling symlink to %s" % os.readlink(hook))
+    if os.path.isdir(hook):
+        raise cannot("it is a directory")
+    if not os.access(hook, os.X_OK):
+        raise cannot("it is not executable (chmod +x)")
+
+
+def hook_environment(opts, deadline):
+    env = dict(os.environ)
+    env[ENV_ROOT] = opts.root
+    env[ENV_TIME_LEFT] = "%.3f" % max(0.0, deadline - time.monotonic())
+    return env
+
+
+def run_hook(hook, env, deadline):
+    """Run the hook; return (exit code, tail of its output, what happened).
+
+    The hook gets /dev/null as stdin and one pipe as stdout and stderr. It
+    leads its own process group: when it exits, or the deadline passes, or
+    the probe is told to stop, the whole group is killed and the hook reaped."""
+    import select
+    import signal
+
+    out_r, out_w = os.pipe()
+    exec_r, exec_w = os.pipe()  # close-on-exec: carries exec's errno, or EOF when exec worked
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    received = []
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT)}
+    saved_wakeup = signal.set_wakeup_fd(wake_w)  # SIGCHLD wakes poll(): no busy waiting
+    signal.signal(signal.SIGCHLD, lambda sig, frame: None)
+    signal.signal(signal.SIGTERM, lambda sig, frame: received.append(sig))
+    signal.signal(signal.SIGINT, lambda sig, frame: received.append(sig))
+    pid = None
+    try:
+        pid = os.fork()
+        if pid == 0:
+            exec_hook(hook, env, out_w, exec_w)  # never returns
+        os.close(out_w)
+        os.close(exec_w)
+        out_w = exec_w = None
+        try:
+            os.setpgid(pid, pid)  # also in the child: whoever runs first makes the group
+        except OSError:
+            pass
+        exec_error = os.read(exec_r, 64)
+        if exec_error:
+            why = explain_exec_error(hook, int(exec_error))
+            raise Verdict(EXIT_HOOK_NOT_EXECUTABLE, "hook %s cannot be executed: %s" % (hook, why))
+        return watch_hook(pid, out_r, wake_r, received, deadline, select, signal)
+    finally:
+        if pid:
+            kill_group(pid, signal)  # the hook is alive or a zombie: the group id is still its own
+            os.waitpid(pid, 0)
+        signal.set_wakeup_fd(saved_wakeup)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        for fd in (out_r, out_w, exec_r, exec_w, wake_r, wake_w):
+            if fd is not None:
+                os.close(fd)
+
+
+def exec_hook(hook, env, out_w, exec_w):
+    """In the forked child: become a group leader, wire up the fds, exec."""
+    import signal
+
+    try:
+        os.setpgid(0, 0)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(out_w, 2)
+        for name in ("SIGPIPE", "SIGXFSZ"):  # Python ignores these; the hook should not
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
+        os.execve(hook, [hook], env)
+    except OSError as e:
+        os.write(exec_w, str(e.errno or 0).encode("ascii"))
+    finally:
+        os._exit(EXIT_HOOK_NOT_EXECUTABLE)
+
+
+def explain_exec_error(hook, number):
+    import errno
+
+    if number == errno.ENOEXEC:
+        return "not a binary and no #! line (an empty file?)"
+    if number == errno.ENOENT:
+        with open(hook, "rb") as f:
+            first_line = f.readline(256).strip().decode("utf-8", "replace")
+        return "its interpreter does not exist (%s)" % first_line
+    return os.strerror(number)
+
+
+def watch_hook(pid, out_r, wake_r, received, deadline, select, signal):
+    """Read the hook's output until it exits, the deadline passes or the
+    probe is told to stop. Returns (code, output tail, what happened)."""
+    tail = OutputTail()
+    poller = select.poll()
+    poller.register(out_r, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return EXIT_TIMEOUT, tail.value(), "did not finish within the deadline; its process group was killed"
+        for fd, _ in poller.poll(left * 1000):
+            if fd == wake_r:
+                drain(wake_r)
+            elif not tail.read_from(fd):
+                poller.unregister(out_r)
+        if received:
+            sig = received[0]
+            raise Verdict(EXIT_SIGNAL_BASE + sig, "the probe received %s; the hook was killed" % signal_name(sig, signal), tail.value())
+        exit_info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)  # leaves a zombie
+        if exit_info is not None and exit_info.si_pid == pid:
+            kill_group(pid, signal)  # what the hook left behind may still hold the pipe
+            tail.drain_available(out_r, select)
+            if exit_info.si_code == os.CLD_EXITED:
+                return exit_info.si_status, tail.value(), "exited %d" % exit_info.si_status
+            sig = exit_info.si_status
+            return EXIT_SIGNAL_BASE + sig, tail.value(), "was killed by %s" % signal_name(sig, signal)
+
+
+def kill_group(pid, signal):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass  # nothing left in the group
+
+
+def drain(fd):
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def signal_name(number, signal):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "signal %d" % number
+
+
+class OutputTail(object):
+    """The last bytes of the hook's output: read everything, keep the tail,
+    so memory stays flat whatever the hook prints."""
+
+    def __init__(self, keep=OUTPUT_LIMIT):
+        self.keep = keep
+        self.data = bytearray()
+        self.total = 0
+
+    def read_from(self, fd):
+        data = os.read(fd, READ_CHUNK)
+        self.total += len(data)
+        self.data += data
+        if len(self.data) > self.keep:
+            del self.data[: len(self.data) - self.keep]
+        return bool(data)
+
+    def drain_available(self, fd, select):
+        """After the hook exited: what is already in the pipe, never waiting
+        for a child that escaped the group and still holds it."""
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        for _ in range(ANSWER_LIMIT // READ_CHUNK):
+            if not poller.poll(0) or not self.read_from(fd):
+                break
+
+    def value(self):
+        if self.total > len(self.data):
+            return CUT_MARK + bytes(self.data[len(CUT_MARK):])
+        return bytes(self.data)
+
+
+# ---------------------------------------------------------------------------
+# The verdict and its output.
+def probe(opts):
+    """One run of the whole check, bounded by --timeout."""
+    deadline = time.monotonic() + opts.timeout
+    try:
+        start_phrase = check_start(opts, deadline)
+        return check_hook(opts, deadline, start_phrase)
+    except Verdict as verdict:
+        return verdict
+
+
+def first_line(verdict):
+    if verdict.ready:
+        return one_line(verdict.reason)
+    return one_line("not ready (exit %d): %s" % (verdict.code, verdict.reason))
+
+
+def one_line(text):
+    """Control characters and newlines out, length capped."""
+    text = "".join(c if c >= " " and c != "\x7f" else " " for c in text)
+    if len(text) > REASON_LIMIT:
+        text = text[: REASON_LIMIT - 3] + "..."
+    return text
+
+
+def printable(output, budget):
+    """The hook's output as text: invalid UTF-8 and NULs replaced, and when
+    it is over `budget` bytes, only its tail, from a character boundary."""
+    data = output.decode("utf-8", "replace").replace("\x00", "\ufffd").encode("utf-8")
+    if len(data) > budget:
+        data = data[len(data) - budget + len(CUT_MARK):]
+        while data and 0x80 <= data[0] < 0xC0:
+            data = data[1:]
+        data = CUT_MARK + data
+    return data.decode("utf-8")
+
+
+def render_text(verdict):
+    head = first_line(verdict) + "\n"
+    if verdict.ready or not verdict.output:
+        return head.encode("utf-8")
+    body = printable(verdict.output, OUTPUT_LIMIT - len(head.encode("utf-8")) - 1)
+    if not body.endswith("\n"):
+        body += "\n"
+    return (head + body).encode("utf-8")
+
+
+def render_json(verdict, extra=None):
+    import json
+
+    record = {"ready": verdict.ready, "code": verdict.code, "reason": first_line(verdict)}
+    record.update(extra or {})
+    budget = OUTPUT_LIMIT - len(json.dumps(record)) - 20
+    while True:
+        record["output"] = printable(verdict.output, budget) if not verdict.ready else ""
+        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        if len(data) <= OUTPUT_LIMIT:
+            return data
+        budget -= len(data) - OUTPUT_LIMIT  # escapes made it longer: cut more
+
+
+def write(data):
+    try:
+        while data:
+            data = data[os.write(1, data):]
+    except OSError:
+        pass  # nobody reads: the exit code still speaks
+
+
+# ---------------------------------------------------------------------------
+# --wait: the upgrade controller's "re-check until timeout".
+def wait_until_ready(opts):
+    end = time.monotonic() + opts.wait
+    last = None
+    while True:
+        verdict = probe(opts)
+        if last is None or (verdict.code, verdict.reason) != (last.code, last.reason):
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            if opts.json:
+                write(render_json(verdict, {"time": stamp}))
+            else:
+                write(("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8"))
+        last = verdict
+        if verdict.ready or time.monotonic() + opts.interval > end:
+            break
+        time.sleep(opts.interval)
+    if not opts.json and not last.ready and last.output:
+        write(render_text(last).split(b"\n", 1)[1])
+    return last
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in argv
+    try:
+        opts = parse_options(argv, os.environ)
+        if opts.show == "help":
+            write((USAGE % {
+                "hook": HOOK_PATH, "env_root": ENV_ROOT, "env_timeout": ENV_TIMEOUT,
+                "timeout": DEFAULT_TIMEOUT, "interval": DEFAULT_INTERVAL,
+            }).encode("utf-8"))
+            return EXIT_READY
+        if opts.show == "version":
+            write(("readiness_probe %s\n" % __version__).encode("utf-8"))
+            return EXIT_READY
+        if opts.wait is not None:
+            return wait_until_ready(opts).code
+        verdict = probe(opts)
+    except Verdict as failure:
+        verdict = failure
+    except KeyboardInterrupt:
+        verdict = Verdict(EXIT_SIGNAL_BASE + 2, "the probe received SIGINT")
+    except Exception as e:  # one line, never a traceback
+        verdict = Verdict(EXIT_INTERNAL, "internal error: %s: %s" % (type(e).__name__, e))
+    write(render_json(verdict) if as_json else render_text(verdict))
+    return verdict.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures"))
+
+from fake_container import FakeContainer  # noqa: E402
+
+
+@pytest.fixture
+def container():
+    """A fresh fake container; the test starts supervisord when it has set
+    start.sh up (container.start_supervisord())."""
+    fake = FakeContainer()
+    yield fake
+    fake.destroy()
+
+
+@pytest.fixture
+def running(container):
+    """A fake container whose supervisord runs the default start.sh."""
+    return container.start_supervisord()
+
+
+@pytest.fixture(scope="module")
+def ready_container():
+    """One container per module whose start.sh has exited 0; tests swap the
+    hook in and out (the probe reads it afresh on every run)."""
+    fake = FakeContainer().start_supervisord()
+    fake.wait_for_state("EXITED")
+    yield fake
+    fake.destroy()
+
+
+@pytest.fixture
+def ready(ready_container):
+    yield ready_container
+    ready_container.remove_hook()

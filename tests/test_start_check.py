@@ -1,0 +1,116 @@
+"""Step 1: the start program must have EXITED with status 0 (exit 2 otherwise).
+
+Each test runs a real supervisord on a fresh fake container and the probe as
+kubelet runs it."""
+
+import readiness_probe as rp
+
+
+def test_ready_when_start_exited_zero(running):
+    running.wait_for_state("EXITED")
+    result = running.probe()
+    assert result.code == rp.EXIT_READY == 0, result
+    assert result.first_line == "ready: start exited with status 0; no hook"
+
+
+def test_not_ready_while_start_is_running(container):
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("RUNNING")
+    result = container.probe()
+    assert result.code == rp.EXIT_NOT_STARTED == 2, result
+    assert result.first_line == (
+        "not ready (exit 2): start is RUNNING (exit status 0): start.sh has not finished"
+    )
+
+
+def test_not_ready_while_start_is_starting(container):
+    container.write(
+        "/etc/supervisor/conf.d/supervisord.conf",
+        open(container.path("/etc/supervisor/conf.d/supervisord.conf")).read().replace(
+            "startsecs = 0", "startsecs = 1000"
+        ),
+    )
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("STARTING")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "start is STARTING" in result.first_line
+
+
+def test_not_ready_when_start_exited_non_zero(container):
+    container.write_start("echo failing; exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert result.first_line == "not ready (exit 2): start exited with status 1"
+
+
+def test_not_ready_when_start_was_killed_by_a_signal(container):
+    container.write_start("kill -KILL $$")
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "start was killed by a signal (EXITED, exit status -1)" in result.first_line
+
+
+def test_not_ready_when_start_could_not_be_spawned(container):
+    container.write_start("exit 0")
+    container.write(
+        "/etc/supervisor/conf.d/supervisord.conf",
+        open(container.path("/etc/supervisor/conf.d/supervisord.conf")).read().replace(
+            "usr/bin/start.sh", "usr/bin/no-such-start.sh"
+        ).replace("startsecs = 0", "startsecs = 0\nstartretries = 0"),
+    )
+    container.start_supervisord().wait_for_state("FATAL")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "start is FATAL" in result.first_line
+    assert "could not spawn it" in result.first_line
+
+
+def test_not_ready_when_start_was_stopped(container):
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("RUNNING")
+    container.rpc().supervisor.stopProcess("start")
+    container.wait_for_state("STOPPED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "start is STOPPED" in result.first_line
+
+
+def test_start_check_follows_start_sh_through_its_life(container):
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("RUNNING")
+    assert container.probe().code == 2
+    container.write_start("exit 0")
+    container.restart_start()
+    container.wait_for_state("EXITED")
+    assert container.probe().code == 0
+
+
+def test_no_start_program_skips_the_check(container):
+    conf = container.path("/etc/supervisor/conf.d/supervisord.conf")
+    text = open(conf).read()
+    container.write("/etc/supervisor/conf.d/supervisord.conf", text[text.index("[program:featured]"):])
+    container.start_supervisord().wait_for_state("RUNNING", name="featured")
+    result = container.probe()
+    assert result.code == 0, result
+    assert result.first_line == "ready: no start program; no hook"
+
+
+def test_no_supervisor_in_the_container_skips_the_check(container):
+    import shutil
+
+    shutil.rmtree(container.path("/etc/supervisor"))
+    result = container.probe()
+    assert result.code == 0, result
+    assert result.first_line == "ready: no supervisord; no hook"
+
+
+def test_hook_is_not_run_when_the_start_check_fails(container):
+    container.write_start("exit 1")
+    container.write_hook("echo hook ran; exit 0")
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "hook ran" not in result.text
