@@ -1,0 +1,98 @@
+"""A Unix socket server that plays a broken supervisord: it answers with
+canned bytes, or accepts and never answers."""
+
+import os
+import socket
+import threading
+
+
+class MisbehavingServer(object):
+    """Serve `answer` (bytes) to every connection after reading the request;
+    answer=None means never answer. Use as a context manager."""
+
+    def __init__(self, path, answer):
+        self.path = path
+        self.answer = answer
+        self.requests = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(64)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve)
+        self.thread.daemon = True
+        self.open_connections = []
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join(10)
+        for conn in self.open_connections:
+            conn.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+    def _serve(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.requests.append(read_request(conn))
+            if self.answer is None:
+                self.open_connections.append(conn)  # hold it open, say nothing
+                continue
+            try:
+                conn.sendall(self.answer)
+            except OSError:
+                pass
+            conn.close()
+
+
+def read_request(conn):
+    """Read one HTTP request (headers and Content-Length body)."""
+    conn.settimeout(10)
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return head + b"\r\n\r\n" + body
+    except OSError:
+        return data
+
+
+def http_answer(body, status="200 OK", extra_headers=""):
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    head = "HTTP/1.0 %s\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n%s\r\n" % (status, len(body), extra_headers)
+    return head.encode("latin-1") + body
+
+
+def xmlrpc_answer(value):
+    import xmlrpc.client
+
+    return http_answer(xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True))
+
+
+def xmlrpc_fault(code, text):
+    import xmlrpc.client
+
+    return http_answer(xmlrpc.client.dumps(xmlrpc.client.Fault(code, text), methodresponse=True))

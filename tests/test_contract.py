@@ -1,0 +1,123 @@
+"""The contract in one place: README.md's tables, the code's named constants
+and the launcher agree."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import readiness_probe as rp
+from fake_container import LAUNCHER, REPO, run_probe
+
+README = open(os.path.join(REPO, "README.md")).read()
+
+
+def readme_table(heading):
+    """The first column of the table under `## heading`."""
+    section = README.split("\n## %s\n" % heading, 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    return [row.split("|")[1].strip().strip("`") for row in rows[1:]]  # rows[0] is the header
+
+
+def test_readme_exit_codes_match_the_constants():
+    documented = readme_table("Exit codes")
+    constants = {
+        "0": rp.EXIT_READY,
+        "1": rp.EXIT_HOOK_CRASHED,
+        "2": rp.EXIT_NOT_STARTED,
+        "64": rp.EXIT_USAGE,
+        "69": rp.EXIT_SUPERVISOR,
+        "70": rp.EXIT_INTERNAL,
+        "124": rp.EXIT_TIMEOUT,
+        "126": rp.EXIT_HOOK_NOT_EXECUTABLE,
+        "127": rp.EXIT_NO_PYTHON,
+    }
+    assert documented == ["0", "1", "2", "3–63", "64", "69", "70", "124", "126", "127", "128+N"]
+    for text, value in constants.items():
+        assert int(text) == value
+    assert (rp.HOOK_CODES.start, rp.HOOK_CODES.stop - 1) == (3, 63)
+    assert rp.EXIT_SIGNAL_BASE == 128
+    every_constant = {name for name in dir(rp) if name.startswith("EXIT_")}
+    assert every_constant == {
+        "EXIT_READY", "EXIT_HOOK_CRASHED", "EXIT_NOT_STARTED", "EXIT_USAGE", "EXIT_SUPERVISOR",
+        "EXIT_INTERNAL", "EXIT_TIMEOUT", "EXIT_HOOK_NOT_EXECUTABLE", "EXIT_NO_PYTHON", "EXIT_SIGNAL_BASE",
+    }
+
+
+def test_launcher_exit_code_matches_the_constant():
+    assert "EXIT_NO_PYTHON=%d\n" % rp.EXIT_NO_PYTHON in open(LAUNCHER).read()
+
+
+def test_readme_flags_match_the_code():
+    documented = {cell.split()[0] for cell in readme_table("Flags")}
+    assert documented == set(rp.VALUE_FLAGS) | set(rp.SWITCHES) - {"-h"}
+
+
+def test_readme_environment_matches_the_code():
+    documented = set(readme_table("Environment"))
+    assert documented == {rp.ENV_ROOT, rp.ENV_TIMEOUT, rp.ENV_TIME_LEFT, "READINESS_PROBE_PYTHON"}
+    assert "READINESS_PROBE_PYTHON" in open(LAUNCHER).read()
+
+
+def test_readme_default_timeout_matches_the_constant():
+    assert "`READINESS_PROBE_TIMEOUT`, else %s |" % rp.DEFAULT_TIMEOUT in README
+
+
+def test_launcher_without_python3_is_127(tmp_path):
+    result = subprocess.run(
+        ["/bin/sh", LAUNCHER], env={"PATH": str(tmp_path)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == rp.EXIT_NO_PYTHON == 127
+    assert result.stdout.decode() == (
+        "not ready (exit 127): readiness_probe.sh found no python3 on PATH (%s)\n" % tmp_path)
+
+
+def test_launcher_finds_python3_on_path(container, tmp_path):
+    os.symlink(sys.executable, str(tmp_path / "python3"))
+    env = {"PATH": "%s:/usr/bin:/bin" % tmp_path}
+    result = run_probe(["--version"], env=env)
+    assert result.code == 0, result
+    env["READINESS_PROBE_PYTHON"] = ""  # empty: fall back to PATH
+    assert run_probe(["--version"], env=env).code == 0
+
+
+def test_launcher_passes_arguments_through_unchanged(container):
+    container.write_hook('echo "root=$READINESS_PROBE_ROOT"; exit 9')
+    shutil.rmtree(container.path("/etc/supervisor"))
+    odd = container.root + "/with space"
+    os.makedirs(odd + "/usr/bin")
+    shutil.copy(container.path(rp.HOOK_PATH), odd + "/usr/bin/readiness_probe_hook")
+    result = run_probe(["--root", odd, "--timeout=5"])
+    assert result.code == 9, result
+    assert "root=%s" % odd in result.text
+
+
+def test_probe_file_runs_alone_by_its_shebang(container, tmp_path):
+    alone = tmp_path / "readiness_probe.py"
+    shutil.copy(rp.__file__, str(alone))
+    bindir = os.path.dirname(sys.executable)  # `env python3` finds the interpreter under test
+    env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ.get("PATH", "")))
+    shutil.rmtree(container.path("/etc/supervisor"))
+    result = subprocess.run([str(alone), "--root", container.root], env=env, cwd="/",
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == b"ready: no supervisord; no hook\n"
+
+
+def test_internal_error_is_one_line_and_70(ready):
+    """Out of file descriptors before the hook can be started: the probe
+    cannot do its job, and says so in one line."""
+    import resource
+
+    ready.write_hook("exit 0")
+
+    def few_fds():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (6, 6))
+
+    result = ready.probe(preexec_fn=few_fds, launcher=False)  # sh itself needs fd 10
+    assert result.code == rp.EXIT_INTERNAL == 70, result
+    assert re.match(r"not ready \(exit 70\): internal error: OSError: \[Errno 24\] Too many open files\n\Z", result.text), result

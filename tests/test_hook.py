@@ -1,0 +1,143 @@
+"""Step 2: the hook's exit code becomes the probe's; it runs in its own
+process group under the deadline and leaves nothing behind."""
+
+import os
+
+import pytest
+
+import readiness_probe as rp
+from fake_container import live_processes_with, unique_sleep, wait_for
+
+SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
+
+
+def test_hook_exit_zero_is_ready(ready):
+    ready.write_hook("exit 0")
+    result = ready.probe()
+    assert result.code == rp.EXIT_READY, result
+    assert result.first_line == "ready: start exited with status 0; hook exited 0"
+
+
+def test_hook_exit_one_is_passed_through(ready):
+    ready.write_hook("raise SystemExit('boom')", interpreter="/usr/bin/env python3")
+    result = ready.probe("--timeout", "10")
+    assert result.code == rp.EXIT_HOOK_CRASHED == 1, result
+    assert result.first_line == "not ready (exit 1): hook exited 1"
+    assert "boom" in result.text
+
+
+@pytest.mark.parametrize("code", [3, 42, 63])
+def test_hook_own_codes_are_passed_through(ready, code):
+    ready.write_hook("echo 'bgp: 2 of 4 sessions down'; exit %d" % code)
+    result = ready.probe()
+    assert code in rp.HOOK_CODES
+    assert result.code == code, result
+    assert result.first_line == "not ready (exit %d): hook exited %d" % (code, code)
+    assert result.text.split("\n")[1] == "bgp: 2 of 4 sessions down"
+
+
+def test_hook_codes_outside_its_range_pass_through_unchanged(ready):
+    ready.write_hook("exit 100")
+    assert ready.probe().code == 100
+
+
+@pytest.mark.parametrize("signal_name,code", [("KILL", 137), ("SEGV", 139), ("TERM", 143)])
+def test_hook_killed_by_a_signal_is_128_plus_n(ready, signal_name, code):
+    ready.write_hook("kill -%s $$" % signal_name)
+    result = ready.probe()
+    assert result.code == code == rp.EXIT_SIGNAL_BASE + (code - 128), result
+    assert result.first_line == "not ready (exit %d): hook was killed by SIG%s" % (code, signal_name)
+
+
+def test_hook_gets_the_root_in_its_environment(ready):
+    ready.write_hook('echo "root=$READINESS_PROBE_ROOT"; exit 3')
+    result = ready.probe()
+    assert result.code == 3
+    assert "root=%s" % ready.root in result.text
+
+
+def test_hook_gets_the_time_it_has_left(ready):
+    ready.write_hook('echo "left=$READINESS_PROBE_TIME_LEFT"; exit 3')
+    result = ready.probe("--timeout", "5")
+    left = float(result.text.split("left=")[1].split()[0])
+    assert 4.0 < left <= 5.0, result
+
+
+def test_hook_that_hangs_is_killed_at_the_deadline(ready):
+    marker = unique_sleep()
+    ready.write_hook("sleep %s & sleep %s; exit 0" % (marker, marker))
+    result = ready.probe("--timeout", "0.5")
+    assert result.code == rp.EXIT_TIMEOUT == 124, result
+    assert result.first_line.startswith("not ready (exit 124): hook did not finish within the deadline")
+    wait_for(lambda: not live_processes_with(marker), SURVIVOR_WAIT, "the hook's processes to die")
+
+
+def test_hook_exit_does_not_wait_for_children_holding_its_output(ready):
+    marker = unique_sleep()
+    ready.write_hook("sleep %s & echo started; exit 0" % marker)
+    result = ready.probe("--timeout", "30")
+    assert result.code == 0, result  # waiting for the pipe would have hit the 30 s deadline
+    assert result.elapsed < 10, result
+    wait_for(lambda: not live_processes_with(marker), SURVIVOR_WAIT, "the hook's child to die")
+
+
+def test_hook_output_is_kept_when_it_fails(ready):
+    ready.write_hook("echo to-stdout; echo to-stderr >&2; exit 3")
+    result = ready.probe()
+    assert result.text.split("\n")[1:3] == ["to-stdout", "to-stderr"]
+
+
+def test_hook_stdin_is_dev_null(ready):
+    ready.write_hook("cat; echo read-done; exit 3")
+    stdin_r, stdin_w = os.pipe()  # the probe's own stdin stays open: a hook reading it would hang
+    try:
+        result = ready.probe("--timeout", "5", stdin=stdin_r)
+    finally:
+        os.close(stdin_r)
+        os.close(stdin_w)
+    assert result.code == 3, result
+    assert "read-done" in result.text
+
+
+@pytest.mark.parametrize(
+    "setup,why",
+    [
+        (lambda c: c.write_hook("exit 0", mode=0o644), "it is not executable"),
+        (lambda c: os.makedirs(c.path(rp.HOOK_PATH)), "it is a directory"),
+        (lambda c: os.symlink("/nonexistent/hook", c.path(rp.HOOK_PATH)), "it is a dangling symlink"),
+        (lambda c: c.write_hook("exit 0", interpreter="/nonexistent"), "its interpreter does not exist (#!/nonexistent)"),
+        (lambda c: c.write(rp.HOOK_PATH, "", 0o755), "not a binary and no #! line"),
+    ],
+    ids=["not-executable", "directory", "dangling-symlink", "bad-interpreter", "empty-file"],
+)
+def test_hook_that_cannot_be_executed_is_126(ready, setup, why):
+    setup(ready)
+    result = ready.probe()
+    assert result.code == rp.EXIT_HOOK_NOT_EXECUTABLE == 126, result
+    assert result.first_line.startswith("not ready (exit 126): hook %s cannot be executed: " % ready.path(rp.HOOK_PATH))
+    assert why in result.first_line
+
+
+def test_example_sh_hook_through_the_probe(ready):
+    ready.install_example_hook("feature_ready.sh")
+    result = ready.probe()
+    assert result.code == 3, result
+    assert "featured: no ready flag" in result.text
+    ready.write("/var/run/featured/ready", "bgp sessions flapping\n")
+    assert ready.probe().code == 4
+    ready.write("/var/run/featured/ready", "ok\n")
+    assert ready.probe().code == 0
+
+
+def test_example_python_hook_through_the_probe(ready):
+    ready.install_example_hook("feature_ready.py")
+    result = ready.probe("--timeout", "10")
+    assert result.code == 3, result
+    ready.write("/var/run/featured/sessions.json", '{"10.0.0.1": "established", "10.0.0.2": "active"}')
+    result = ready.probe("--timeout", "10")
+    assert result.code == 4, result
+    assert "1 of 2 sessions not established: 10.0.0.2" in result.text
+    ready.write("/var/run/featured/sessions.json", "{not json")
+    assert ready.probe("--timeout", "10").code == 5
+    ready.write("/var/run/featured/sessions.json", '{"10.0.0.1": "established"}')
+    assert ready.probe("--timeout", "10").code == 0

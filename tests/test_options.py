@@ -1,0 +1,118 @@
+"""The command line and the environment: flags beat the environment, and
+bad input is one line and exit 64, never a traceback."""
+
+import os
+
+import pytest
+
+import readiness_probe as rp
+
+
+@pytest.mark.parametrize(
+    "args,culprit",
+    [
+        (["--timeout", "banana"], "--timeout must be a positive number of seconds, got 'banana'"),
+        (["--timeout", "-1"], "--timeout must be a positive number of seconds, got '-1'"),
+        (["--timeout", "0"], "--timeout must be a positive number of seconds, got '0'"),
+        (["--timeout", "nan"], "--timeout must be a positive number of seconds, got 'nan'"),
+        (["--timeout", "inf"], "--timeout must be a positive number of seconds, got 'inf'"),
+        (["--timeout=1e999"], "--timeout must be a positive number of seconds, got '1e999'"),
+        (["--frobnicate"], "unknown flag '--frobnicate'"),
+        (["extra"], "unknown argument 'extra'"),
+        (["--timeout"], "--timeout needs a value"),
+        (["--root", "/nonexistent/root"], "--root '/nonexistent/root' is not a directory"),
+        (["--socket="], "--socket must not be empty"),
+        (["--wait", "soon"], "--wait must be a positive number of seconds, got 'soon'"),
+        (["--interval", "0"], "--interval must be a positive number of seconds, got '0'"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else " ".join(value),
+)
+def test_bad_flag_is_64_and_one_line_naming_it(container, args, culprit):
+    result = container.probe(*args)
+    assert result.code == rp.EXIT_USAGE == 64, result
+    assert result.text == "not ready (exit 64): %s%s\n" % (
+        culprit, " (see --help)" if culprit.startswith("unknown") else "")
+
+
+@pytest.mark.parametrize(
+    "name,value,culprit",
+    [
+        ("READINESS_PROBE_TIMEOUT", "banana", "READINESS_PROBE_TIMEOUT must be a positive number of seconds, got 'banana'"),
+        ("READINESS_PROBE_TIMEOUT", "-1", "READINESS_PROBE_TIMEOUT must be a positive number of seconds, got '-1'"),
+        ("READINESS_PROBE_ROOT", "/nonexistent/root", "READINESS_PROBE_ROOT '/nonexistent/root' is not a directory"),
+    ],
+)
+def test_bad_environment_value_is_64_and_one_line_naming_it(name, value, culprit):
+    from fake_container import run_probe
+
+    result = run_probe([], env=dict(os.environ, **{name: value}))
+    assert result.code == 64, result
+    assert result.text == "not ready (exit 64): %s\n" % culprit
+
+
+def test_root_not_a_directory_is_64(container):
+    result = container.probe("--root", container.path("/usr/bin/start.sh"))
+    assert result.code == 64, result
+    assert "is not a directory" in result.first_line
+
+
+def test_root_from_the_environment(container):
+    from fake_container import run_probe
+
+    container.write_hook("exit 5")
+    import shutil
+
+    shutil.rmtree(container.path("/etc/supervisor"))
+    result = run_probe([], env=dict(os.environ, READINESS_PROBE_ROOT=container.root))
+    assert result.code == 5, result
+
+
+def test_root_flag_beats_the_environment(container, tmp_path):
+    from fake_container import run_probe
+
+    container.write_hook("exit 5")
+    import shutil
+
+    shutil.rmtree(container.path("/etc/supervisor"))
+    result = run_probe(["--root", container.root], env=dict(os.environ, READINESS_PROBE_ROOT=str(tmp_path)))
+    assert result.code == 5, result
+
+
+def test_timeout_from_the_environment_bounds_the_hook(ready):
+    from fake_container import run_probe
+
+    ready.write_hook("sleep 30")
+    env = dict(os.environ, READINESS_PROBE_TIMEOUT="0.3", READINESS_PROBE_ROOT=ready.root)
+    result = run_probe([], env=env)
+    assert result.code == 124, result
+
+
+def test_timeout_flag_beats_the_environment(ready):
+    ready.write_hook('echo "left=$READINESS_PROBE_TIME_LEFT"; exit 3')
+    result = ready.probe("--timeout", "7", env=dict(os.environ, READINESS_PROBE_TIMEOUT="0.5"))
+    assert float(result.text.split("left=")[1].split()[0]) > 6.0, result
+
+
+def test_default_timeout_is_the_documented_one(ready):
+    ready.write_hook('echo "left=$READINESS_PROBE_TIME_LEFT"; exit 3')
+    env = dict(os.environ)
+    env.pop("READINESS_PROBE_TIMEOUT", None)
+    result = ready.probe(env=env)
+    left = float(result.text.split("left=")[1].split()[0])
+    assert rp.DEFAULT_TIMEOUT == 0.8
+    assert 0 < left <= rp.DEFAULT_TIMEOUT, result
+
+
+def test_help_shows_flags_and_exit_codes(container):
+    result = container.probe("--help")
+    assert result.code == 0
+    for flag in rp.VALUE_FLAGS + rp.SWITCHES:
+        assert flag in result.text
+    for code in ("64", "69", "70", "124", "126", "127", "128+N"):
+        assert "\n  %s " % code in result.text
+
+
+def test_version_prints_the_version(container):
+    result = container.probe("--version")
+    assert result.code == 0
+    assert result.text == "readiness_probe %s\n" % rp.__version__

@@ -1,0 +1,68 @@
+"""What kubelet records: a first line that says why, then the hook's output,
+10 KiB at most in all; --json for machines."""
+
+import json
+
+import readiness_probe as rp
+
+
+def test_first_line_names_exit_code_and_reason(running):
+    running.wait_for_state("EXITED")
+    running.write_start("exit 1")
+    running.restart_start()
+    running.wait_for_state("EXITED")
+    assert running.process_info()["exitstatus"] == 1
+    assert running.probe().text == "not ready (exit 2): start exited with status 1\n"
+
+
+def test_ready_output_is_one_line(ready):
+    ready.write_hook("echo chatter; exit 0")
+    result = ready.probe()
+    assert result.text == "ready: start exited with status 0; hook exited 0\n"
+
+
+def test_output_stays_under_10_kib_and_keeps_the_tail(ready):
+    ready.write_hook("i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done; echo LAST; exit 5")
+    result = ready.probe("--timeout", "10")
+    assert result.code == 5, result
+    assert len(result.output) <= rp.OUTPUT_LIMIT == 10 * 1024
+    assert result.first_line == "not ready (exit 5): hook exited 5"
+    assert result.text.split("\n")[1] == "[... earlier output cut]"
+    assert result.text.endswith("line-2999\nLAST\n")
+
+
+def test_invalid_utf8_and_nul_bytes_do_not_crash(ready):
+    ready.write_hook(r"printf 'bad \377\376 utf8 \000 nul\n'; printf 'no newline'; exit 3")
+    result = ready.probe()
+    assert result.code == 3, result
+    assert result.text.split("\n")[1:] == ["bad \ufffd\ufffd utf8 \ufffd nul", "no newline", ""]
+    result.output.decode("utf-8")  # what the probe prints is valid UTF-8
+
+
+def test_json_output(ready):
+    ready.write_hook("echo 'sessions down'; exit 3")
+    result = ready.probe("--json")
+    record = json.loads(result.text)
+    assert result.code == 3
+    assert record["ready"] is False
+    assert record["code"] == result.code
+    assert record["reason"] == "not ready (exit 3): hook exited 3"
+    assert record["output"] == "sessions down\n"
+
+
+def test_json_output_when_ready(ready):
+    record = json.loads(ready.probe("--json").text)
+    assert record == {"ready": True, "code": 0, "reason": "ready: start exited with status 0; no hook", "output": ""}
+
+
+def test_json_output_stays_under_10_kib(ready):
+    ready.write_hook(r"i=0; while [ $i -lt 4000 ]; do printf '\001\002\"\\'; i=$((i+1)); done; exit 4")
+    result = ready.probe("--json", "--timeout", "10")
+    assert len(result.output) <= rp.OUTPUT_LIMIT
+    assert json.loads(result.text)["code"] == 4
+
+
+def test_json_for_bad_input(container):
+    result = container.probe("--json", "--timeout", "banana")
+    assert result.code == 64
+    assert json.loads(result.text)["code"] == 64

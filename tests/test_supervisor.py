@@ -1,0 +1,138 @@
+"""Finding and asking supervisord: as supervisorctl would, over its Unix
+socket; 69 when it is configured but cannot be asked, 124 when too slow."""
+
+import os
+import shutil
+
+import pytest
+
+import readiness_probe as rp
+from misbehaving_server import MisbehavingServer, http_answer, xmlrpc_answer, xmlrpc_fault
+
+EXITED_ZERO = {"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
+
+
+def socket_in(container):
+    return container.path("/var/run/fake.sock")
+
+
+def test_socket_flag_overrides_discovery_and_is_read_under_the_root(container):
+    with MisbehavingServer(socket_in(container), xmlrpc_answer(EXITED_ZERO)) as server:
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.code == 0, result
+    assert b"supervisor.getProcessInfo" in server.requests[0]
+    assert b"<string>start</string>" in server.requests[0]
+
+
+def test_alpine_config_location_is_used_when_debians_is_absent(running):
+    running.wait_for_state("EXITED")
+    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/supervisor.sock ; absolute: under the root\n")
+    assert running.probe().code == 0
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
+    result = running.probe()
+    assert result.code == 69, result
+    assert running.path("/var/run/elsewhere.sock") in result.first_line
+
+
+def test_serverurl_beats_unix_http_server_file(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[unix_http_server]\nfile = /var/run/wrong.sock\n"
+        "[supervisorctl]\nserverurl = unix:///var/run/supervisor.sock\n",
+    )
+    assert running.probe().code == 0
+
+
+def test_default_socket_without_any_config(running):
+    running.wait_for_state("EXITED")
+    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
+    assert running.probe().code == 0  # <root>/var/run/supervisor.sock
+
+
+def test_here_expands_to_the_config_directory(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[supervisorctl]\nserverurl = unix://%(here)s/../../var/run/supervisor.sock\n",
+    )
+    assert running.probe().code == 0
+
+
+def test_credentials_from_supervisorctl_section_are_sent(container):
+    conf = container.path("/etc/supervisor/supervisord.conf")
+    text = open(conf).read()
+    text = text.replace("chmod = 0700", "chmod = 0700\nusername = probe\npassword = s3cret")
+    container.write("/etc/supervisor/supervisord.conf", text.replace(
+        "[supervisorctl]\n", "[supervisorctl]\nusername = probe\npassword = s3cret\n"))
+    container.credentials = ("probe", "s3cret")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe().code == 0
+    container.write("/etc/supervisor/supervisord.conf", text.replace(
+        "[supervisorctl]\n", "[supervisorctl]\nusername = probe\npassword = wrong\n"))
+    result = container.probe()
+    assert result.code == 69, result
+    assert "HTTP 401: authentication refused" in result.first_line
+
+
+def test_socket_missing_while_configured_is_69(container):
+    result = container.probe()  # the config is there, supervisord never started
+    assert result.code == rp.EXIT_SUPERVISOR == 69, result
+    assert "no such socket" in result.first_line
+
+
+def test_stale_socket_is_69(running):
+    running.wait_for_state("EXITED")
+    running.kill_supervisord()
+    assert os.path.exists(running.path("/var/run/supervisor.sock"))
+    result = running.probe()
+    assert result.code == 69, result
+    assert "connection refused" in result.first_line
+
+
+def test_other_supervisord_fault_is_69(container):
+    with MisbehavingServer(socket_in(container), xmlrpc_fault(6, "SHUTDOWN_STATE")):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.code == 69, result
+    assert "fault 6: SHUTDOWN_STATE" in result.first_line
+
+
+def test_bad_name_fault_skips_the_check(container):
+    with MisbehavingServer(socket_in(container), xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.code == 0, result
+    assert result.first_line == "ready: no start program; no hook"
+
+
+@pytest.mark.parametrize(
+    "answer,words",
+    [
+        (b"hello, I am not HTTP\r\n\r\n", "not HTTP"),
+        (http_answer("<html>oops</html>"), "not XML-RPC"),
+        (http_answer("", status="500 Internal Server Error"), "HTTP 500"),
+        (xmlrpc_answer(EXITED_ZERO)[:-20], "truncated"),
+        (xmlrpc_answer({"name": "start"}), "no integer state and exitstatus"),
+    ],
+    ids=["garbage", "html", "http-500", "truncated", "no-state"],
+)
+def test_answer_that_is_not_supervisord_is_69(container, answer, words):
+    with MisbehavingServer(socket_in(container), answer):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.code == 69, result
+    assert words in result.first_line
+    assert "Traceback" not in result.text
+
+
+def test_supervisord_that_never_answers_is_124_within_the_deadline(container):
+    with MisbehavingServer(socket_in(container), None):
+        result = container.probe("--socket", "/var/run/fake.sock", "--timeout", "0.5")
+    assert result.code == rp.EXIT_TIMEOUT == 124, result
+    assert "did not answer within the deadline" in result.first_line
+    assert result.elapsed < 0.5 + 5  # a generous bound: interpreter start on a loaded machine
+
+
+def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
+    shutil.rmtree(container.path("/etc/supervisor"))
+    container.write_hook("exit 7")
+    assert container.probe().code == 7
