@@ -38,3 +38,23 @@ def ready_container():
 def ready(ready_container):
     yield ready_container
     ready_container.remove_hook()
+
+
+FIGURES = []
+
+
+@pytest.fixture
+def figure():
+    """Record a measured figure; the run's summary prints them all."""
+
+    def record(name, value):
+        FIGURES.append("%s: %s" % (name, value))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
