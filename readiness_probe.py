@@ -234,7 +234,7 @@ def supervisor_from_config(path, root):
         with open(path, "rb") as f:
             text = f.read().decode("utf-8", "replace")
     except OSError as e:
-        raise Verdict(EXIT_SUPERVISOR, "cannot read %s: %s" % (path, e.strerror))
+        raise Verdict(EXIT_SUPERVISOR, "cannot read %s: %s" % (path, e.strerror)) from None
     sections = read_ini(text, ("supervisorctl", "unix_http_server"))
     ctl = sections.get("supervisorctl", {})
     here = os.path.dirname(path)
@@ -320,9 +320,9 @@ def ask_supervisord(socket_path, credentials, method, argument, deadline):
                 break
             answer += data
     except _socket.timeout:
-        raise Verdict(EXIT_TIMEOUT, "supervisord at %s did not answer within the deadline" % socket_path)
+        raise Verdict(EXIT_TIMEOUT, "supervisord at %s did not answer within the deadline" % socket_path) from None
     except OSError as e:
-        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (socket_path, describe_socket_error(e)))
+        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (socket_path, describe_socket_error(e))) from None
     finally:
         sock.close()
     if len(answer) > ANSWER_LIMIT:
@@ -380,7 +380,7 @@ def decode_http_answer(answer, socket_path):
     try:
         return parse_xmlrpc_response(body)
     except ValueError as e:
-        raise garbage("something that is not XML-RPC (%s)" % e)
+        raise garbage("something that is not XML-RPC (%s)" % e) from None
 
 
 def parse_xmlrpc_response(body):
@@ -449,7 +449,7 @@ def parse_xmlrpc_response(body):
     try:
         parser.Parse(body, True)
     except pyexpat.ExpatError as e:
-        raise ValueError(str(e))
+        raise ValueError(str(e)) from None
     if marks or len(stack) != 1:
         raise ValueError("not exactly one value")
     if b"<fault>" in body:

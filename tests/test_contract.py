@@ -7,8 +7,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 import readiness_probe as rp
 from fake_container import LAUNCHER, REPO, run_probe
 

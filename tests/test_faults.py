@@ -13,7 +13,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import (
-    LAUNCHER, PROBE, live_processes_with, peak_rss_kib, probe_command, run_probe, unique_sleep, wait_for,
+    LAUNCHER, PROBE, live_processes_with, peak_rss_kib, probe_command, unique_sleep, wait_for,
 )
 from misbehaving_server import MisbehavingServer, http_answer, xmlrpc_answer
 

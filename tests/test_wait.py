@@ -1,0 +1,72 @@
+"""--wait: the upgrade controller's "re-check until ready or timeout", one
+timestamped line per change of verdict, exit code of the last run."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from fake_container import LAUNCHER, live_processes_with, unique_sleep, wait_for
+
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
+
+
+def test_wait_returns_as_soon_as_ready(container):
+    container.write_start('while [ ! -e "${0%/usr/bin/start.sh}/var/run/go" ]; do sleep 0.05; done')
+    container.start_supervisord().wait_for_state("RUNNING")
+    env = dict(os.environ, READINESS_PROBE_PYTHON=sys.executable)
+    proc = subprocess.Popen([LAUNCHER, "--root", container.root, "--wait", "60", "--interval", "0.1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    first = proc.stdout.readline().decode()
+    assert re.match(STAMP + r" not ready \(exit 2\): start is RUNNING", first), first
+    container.write("/var/run/go", "")
+    rest = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 0
+    assert re.match(STAMP + r" ready: start exited with status 0; no hook\n\Z", rest), rest
+
+
+def test_wait_gives_up_with_the_last_verdict(ready):
+    ready.write_hook("echo 'sessions down'; exit 3")
+    result = ready.probe("--wait", "0.5", "--interval", "0.1")
+    assert result.code == 3, result
+    lines = result.text.splitlines()
+    assert re.match(STAMP + r" not ready \(exit 3\): hook exited 3\Z", lines[0]), lines
+    assert lines[1:] == ["sessions down"]  # one line per change: the verdict never changed
+
+
+def test_wait_prints_one_line_per_change_of_verdict(ready):
+    counter = ready.path("/tmp/runs")
+    ready.write_hook(
+        'mkdir -p "$READINESS_PROBE_ROOT/tmp"; echo x >> %s\n'
+        'runs=$(wc -l < %s)\n'
+        '[ "$runs" -le 2 ] && exit 3\n'
+        '[ "$runs" -le 4 ] && exit 4\n'
+        'exit 0' % (counter, counter)
+    )
+    result = ready.probe("--wait", "30", "--interval", "0.05")
+    assert result.code == 0, result
+    verdicts = [re.sub("^" + STAMP + " ", "", line) for line in result.text.splitlines()]
+    assert verdicts == [
+        "not ready (exit 3): hook exited 3",
+        "not ready (exit 4): hook exited 4",
+        "ready: start exited with status 0; hook exited 0",
+    ]
+    assert open(counter).read().count("x") == 5
+
+
+def test_wait_leaves_nothing_running_between_runs(ready):
+    marker = unique_sleep()
+    ready.write_hook("sleep %s & exit 3" % marker)
+    result = ready.probe("--wait", "0.6", "--interval", "0.2")
+    assert result.code == 3
+    wait_for(lambda: not live_processes_with(marker), 5, "the hook's children to die")
+
+
+def test_wait_with_json_prints_one_object_per_change(ready):
+    ready.write_hook("exit 5")
+    result = ready.probe("--wait", "0.3", "--interval", "0.1", "--json")
+    records = [json.loads(line) for line in result.text.splitlines()]
+    assert len(records) == 1
+    assert records[0]["code"] == result.code == 5
+    assert re.match(STAMP + r"\Z", records[0]["time"])
