@@ -745,14 +745,17 @@ def printable(output, budget):
     return data.decode("utf-8")
 
 
+def hook_output_text(verdict, budget):
+    """What follows the first line: the hook's output, only on failure."""
+    if verdict.ready or not verdict.output:
+        return ""
+    body = printable(verdict.output, budget - 1)
+    return body if body.endswith("\n") else body + "\n"
+
+
 def render_text(verdict):
     head = first_line(verdict) + "\n"
-    if verdict.ready or not verdict.output:
-        return head.encode("utf-8")
-    body = printable(verdict.output, OUTPUT_LIMIT - len(head.encode("utf-8")) - 1)
-    if not body.endswith("\n"):
-        body += "\n"
-    return (head + body).encode("utf-8")
+    return (head + hook_output_text(verdict, OUTPUT_LIMIT - len(head.encode("utf-8")))).encode("utf-8")
 
 
 def render_json(verdict, extra=None):
@@ -794,8 +797,8 @@ def wait_until_ready(opts):
         if verdict.ready or time.monotonic() + opts.interval > end:
             break
         time.sleep(opts.interval)
-    if not opts.json and not last.ready and last.output:
-        write(render_text(last).split(b"\n", 1)[1])
+    if not opts.json:
+        write(hook_output_text(last, OUTPUT_LIMIT).encode("utf-8"))
     return last
 
 

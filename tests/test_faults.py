@@ -15,11 +15,9 @@ import readiness_probe as rp
 from fake_container import (
     LAUNCHER, PROBE, live_processes_with, peak_rss_kib, probe_command, unique_sleep, wait_for,
 )
-from misbehaving_server import MisbehavingServer, http_answer, xmlrpc_answer
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
 DEADLINE_SLACK = 0.5  # seconds: the bar for returning after the deadline
-EXITED_ZERO = {"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0}
 
 
 # -- the hook misbehaves ------------------------------------------------------
@@ -91,26 +89,6 @@ def test_hook_that_closes_its_stdin_is_fine(ready):
 # -- supervisord misbehaves ---------------------------------------------------
 def fake_socket(container):
     return container.path("/var/run/fake.sock")
-
-
-@pytest.mark.parametrize(
-    "answer,words",
-    [
-        (http_answer("", status="401 Unauthorized"), "HTTP 401: authentication refused"),
-        (http_answer("x" * (rp.ANSWER_LIMIT + 1)), "answered more than 1048576 bytes"),
-        (xmlrpc_answer(["not", "a", "struct"]), "no integer state and exitstatus"),
-        (xmlrpc_answer({"state": "100", "exitstatus": 0}), "no integer state and exitstatus"),
-        (http_answer("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><methodResponse/>"), "not XML-RPC"),
-        (b"", "no complete HTTP answer"),
-    ],
-    ids=["http-401", "over-1-MiB", "array", "string-state", "doctype", "empty"],
-)
-def test_more_answers_that_are_not_supervisord_are_69(container, answer, words):
-    with MisbehavingServer(fake_socket(container), answer):
-        result = container.probe("--socket", "/var/run/fake.sock")
-    assert result.code == 69, result
-    assert words in result.first_line
-    assert "Traceback" not in result.text
 
 
 @pytest.mark.parametrize("kind", ["regular-file", "directory"])

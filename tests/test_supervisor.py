@@ -113,8 +113,15 @@ def test_bad_name_fault_skips_the_check(container):
         (http_answer("", status="500 Internal Server Error"), "HTTP 500"),
         (xmlrpc_answer(EXITED_ZERO)[:-20], "truncated"),
         (xmlrpc_answer({"name": "start"}), "no integer state and exitstatus"),
+        (http_answer("", status="401 Unauthorized"), "HTTP 401: authentication refused"),
+        (http_answer("x" * (rp.ANSWER_LIMIT + 1)), "answered more than 1048576 bytes"),
+        (xmlrpc_answer(["not", "a", "struct"]), "no integer state and exitstatus"),
+        (xmlrpc_answer({"state": "100", "exitstatus": 0}), "no integer state and exitstatus"),
+        (http_answer("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><methodResponse/>"), "not XML-RPC"),
+        (b"", "no complete HTTP answer"),
     ],
-    ids=["garbage", "html", "http-500", "truncated", "no-state"],
+    ids=["garbage", "html", "http-500", "truncated", "no-state", "http-401", "over-1-MiB", "array", "string-state",
+         "doctype", "empty"],
 )
 def test_answer_that_is_not_supervisord_is_69(container, answer, words):
     with MisbehavingServer(socket_in(container), answer):
