@@ -16,6 +16,7 @@ holds the full contract. Only what the ready path needs is imported at the
 top: every import here is paid on every probe run.
 """
 
+import _signal as signal  # signal.py would import enum too: several ms on every run
 import os
 import sys
 import time
@@ -52,8 +53,11 @@ DEFAULT_INTERVAL = 1.0  # seconds between runs with --wait
 OUTPUT_LIMIT = 10 * 1024  # kubelet keeps this much of an exec probe's output
 REASON_LIMIT = 512  # the first line never crowds out the hook's output
 ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB; more is not supervisord
+CONFIG_LIMIT = 1024 * 1024  # supervisord.conf is a few KiB; the probe reads no more than this
+MAX_SECONDS = 7 * 24 * 3600  # longer is a mistake (and overflows poll's timeout)
 READ_CHUNK = 64 * 1024
 CUT_MARK = b"[... earlier output cut]\n"
+DRAIN_LIMIT = 1024 * 1024  # read at most this much more once the hook has exited
 
 # supervisord's own numbers (supervisor.xmlrpc.Faults, supervisor.states.ProcessStates).
 FAULT_BAD_NAME = 10
@@ -93,7 +97,8 @@ flags:
   --wait SECONDS      re-check until ready or SECONDS have passed; one line per change of verdict
   --interval SECONDS  pause between runs with --wait (default %(interval)s)
   --json              print one JSON object (ready, code, reason, output) instead of text
-  --help, --version   print this help or the version, exit 0
+  --help, -h          print this help, exit 0
+  --version           print the version, exit 0
 
 exit codes:
   0        ready
@@ -106,7 +111,8 @@ exit codes:
   124      the deadline passed
   126      the hook exists but cannot be executed
   127      readiness_probe.sh found no python3
-  128+N    the hook was killed by signal N
+  128+N    the hook was killed by signal N (or the probe, told to stop
+           by signal N while the hook ran: 143 for SIGTERM, 130 for SIGINT)
 """
 
 
@@ -125,6 +131,13 @@ class Verdict(Exception):
     @property
     def ready(self):
         return self.code == EXIT_READY
+
+
+class Interrupted(Verdict):
+    """The probe was told to stop (SIGTERM, SIGINT) while the hook ran."""
+
+    def __init__(self, sig, output=b""):
+        Verdict.__init__(self, EXIT_SIGNAL_BASE + sig, "the probe received %s; the hook was killed" % signal_name(sig), output)
 
 
 class Options(object):
@@ -153,8 +166,8 @@ def parse_seconds(text, name):
         seconds = float(text)
     except ValueError:
         seconds = float("nan")
-    if not 0 < seconds < float("inf"):  # also rejects nan
-        raise usage_error("%s must be a positive number of seconds, got %r" % (name, text))
+    if not 0 < seconds <= MAX_SECONDS:  # also rejects nan and inf
+        raise usage_error("%s must be a positive number of seconds up to %d, got %r" % (name, MAX_SECONDS, text))
     return seconds
 
 
@@ -180,6 +193,10 @@ def parse_options(argv, environ):
         else:
             kind = "flag" if arg.startswith("-") else "argument"
             raise usage_error("unknown %s %r (see --help)" % (kind, arg))
+    if opts.show:
+        return opts  # --help and --version need no valid values
+    if "--interval" in given and "--wait" not in given:
+        raise usage_error("--interval goes with --wait")
 
     if "--timeout" in given:
         opts.timeout = parse_seconds(given["--timeout"], "--timeout")
@@ -216,15 +233,15 @@ def under_root(root, path):
 # Step 1, finding supervisord: as supervisorctl would, from supervisord.conf.
 def find_supervisor(opts):
     """Return (socket path, credentials or None), or None when the container
-    has no supervisor at all (no config and no socket)."""
-    if opts.socket:
-        return opts.socket, None
+    has no supervisor at all (no config and no socket). --socket overrides
+    the config's socket, not its credentials."""
     for config in CONFIG_PATHS:
         path = under_root(opts.root, config)
         if os.path.isfile(path):
-            return supervisor_from_config(path, opts.root)
-    socket_path = under_root(opts.root, DEFAULT_SOCKET)
-    if os.path.exists(socket_path):
+            socket_path, credentials = supervisor_from_config(path, opts.root)
+            return opts.socket or socket_path, credentials
+    socket_path = opts.socket or under_root(opts.root, DEFAULT_SOCKET)
+    if opts.socket or os.path.exists(socket_path):
         return socket_path, None
     return None
 
@@ -232,9 +249,12 @@ def find_supervisor(opts):
 def supervisor_from_config(path, root):
     try:
         with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
+            data = f.read(CONFIG_LIMIT + 1)
     except OSError as e:
         raise Verdict(EXIT_SUPERVISOR, "cannot read %s: %s" % (path, e.strerror)) from None
+    if len(data) > CONFIG_LIMIT:
+        raise Verdict(EXIT_SUPERVISOR, "%s is larger than %d bytes" % (path, CONFIG_LIMIT))
+    text = data.decode("utf-8", "replace")
     sections = read_ini(text, ("supervisorctl", "unix_http_server"))
     ctl = sections.get("supervisorctl", {})
     here = os.path.dirname(path)
@@ -374,9 +394,12 @@ def decode_http_answer(answer, socket_path):
     for line in lines[1:]:
         name, _, value = line.partition(":")
         if name.strip().lower() == "content-length":
-            if not value.strip().isdigit() or len(body) < int(value):
-                raise garbage("a truncated answer (%d of %s bytes)" % (len(body), value.strip()))
-            body = body[: int(value)]
+            length = value.strip()
+            if not length or length.strip("0123456789"):  # ASCII digits only: int() takes others
+                raise garbage("a Content-Length that is not a number (%r)" % length)
+            if len(body) < int(length):
+                raise garbage("a truncated answer (%d of %s bytes)" % (len(body), length))
+            body = body[: int(length)]
     try:
         return parse_xmlrpc_response(body)
     except ValueError as e:
@@ -392,7 +415,7 @@ def parse_xmlrpc_response(body):
 
     stack = []  # values, and the names of struct members
     marks = []  # where the open arrays and structs begin in stack
-    state = {"text": [], "typed": False, "tags": []}
+    state = {"text": [], "typed": False}
     scalars = {
         "int": int,
         "i4": int,
@@ -406,7 +429,6 @@ def parse_xmlrpc_response(body):
     }
 
     def start(tag, attrs):
-        state["tags"].append(tag)
         state["text"] = []
         if tag in ("array", "struct"):
             marks.append(len(stack))
@@ -414,7 +436,6 @@ def parse_xmlrpc_response(body):
             state["typed"] = False
 
     def end(tag):
-        state["tags"].pop()
         text = "".join(state["text"])
         if tag in scalars:
             stack.append(scalars[tag](text))
@@ -448,7 +469,7 @@ def parse_xmlrpc_response(body):
     parser.buffer_text = True
     try:
         parser.Parse(body, True)
-    except pyexpat.ExpatError as e:
+    except (pyexpat.ExpatError, TypeError) as e:  # TypeError: a struct member named by a struct
         raise ValueError(str(e)) from None
     if marks or len(stack) != 1:
         raise ValueError("not exactly one value")
@@ -546,10 +567,8 @@ def run_hook(hook, env, deadline):
 
     The hook gets /dev/null as stdin and one pipe as stdout and stderr. It
     leads its own process group: when it exits, or the deadline passes, or
-    the probe is told to stop, the whole group is killed and the hook reaped."""
-    import _signal as signal  # signal.py would import enum too: ~5 ms on every hook run
-    import select
-
+    the probe is told to stop, the whole group is killed and the hook reaped.
+    SIGTERM or SIGINT at any moment of this raises Interrupted."""
     out_r, out_w = os.pipe()
     exec_r, exec_w = os.pipe()  # close-on-exec: carries exec's errno, or EOF when exec worked
     wake_r, wake_w = os.pipe()
@@ -562,6 +581,7 @@ def run_hook(hook, env, deadline):
     signal.signal(signal.SIGTERM, lambda sig, frame: received.append(sig))
     signal.signal(signal.SIGINT, lambda sig, frame: received.append(sig))
     pid = None
+    outcome = (EXIT_INTERNAL, b"", "")
     try:
         pid = os.fork()
         if pid == 0:
@@ -577,10 +597,10 @@ def run_hook(hook, env, deadline):
         if exec_error:
             why = explain_exec_error(hook, int(exec_error))
             raise Verdict(EXIT_HOOK_NOT_EXECUTABLE, "hook %s cannot be executed: %s" % (hook, why))
-        return watch_hook(pid, out_r, wake_r, received, deadline, select, signal)
+        outcome = watch_hook(pid, out_r, wake_r, received, deadline)
     finally:
         if pid:
-            kill_group(pid, signal)  # the hook is alive or a zombie: the group id is still its own
+            kill_group(pid)
             os.waitpid(pid, 0)
         signal.set_wakeup_fd(saved_wakeup)
         for sig, handler in saved.items():
@@ -588,12 +608,13 @@ def run_hook(hook, env, deadline):
         for fd in (out_r, out_w, exec_r, exec_w, wake_r, wake_w):
             if fd is not None:
                 os.close(fd)
+        if received:  # checked last, so that a signal during the clean-up is not lost
+            raise Interrupted(received[0], outcome[1])
+    return outcome
 
 
 def exec_hook(hook, env, out_w, exec_w):
     """In the forked child: become a group leader, wire up the fds, exec."""
-    import _signal as signal
-
     try:
         os.setpgid(0, 0)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -616,15 +637,22 @@ def explain_exec_error(hook, number):
     if number == errno.ENOEXEC:
         return "not a binary and no #! line (an empty file?)"
     if number == errno.ENOENT:
-        with open(hook, "rb") as f:
-            first_line = f.readline(256).strip().decode("utf-8", "replace")
-        return "its interpreter does not exist (%s)" % first_line
+        try:
+            with open(hook, "rb") as f:
+                first_line = f.readline(256).strip().decode("utf-8", "replace")
+        except OSError:
+            first_line = ""
+        if first_line.startswith("#!"):
+            return "its interpreter does not exist (%s)" % first_line
+        return "a program it needs does not exist (a binary's loader or library?)"
     return os.strerror(number)
 
 
-def watch_hook(pid, out_r, wake_r, received, deadline, select, signal):
+def watch_hook(pid, out_r, wake_r, received, deadline):
     """Read the hook's output until it exits, the deadline passes or the
     probe is told to stop. Returns (code, output tail, what happened)."""
+    import select
+
     tail = OutputTail()
     poller = select.poll()
     poller.register(out_r, select.POLLIN)
@@ -639,23 +667,26 @@ def watch_hook(pid, out_r, wake_r, received, deadline, select, signal):
             elif not tail.read_from(fd):
                 poller.unregister(out_r)
         if received:
-            sig = received[0]
-            raise Verdict(EXIT_SIGNAL_BASE + sig, "the probe received %s; the hook was killed" % signal_name(sig), tail.value())
+            return EXIT_INTERNAL, tail.value(), "interrupted"  # run_hook raises Interrupted
         exit_info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)  # leaves a zombie
         if exit_info is not None and exit_info.si_pid == pid:
-            kill_group(pid, signal)  # what the hook left behind may still hold the pipe
-            tail.drain_available(out_r, select)
+            kill_group(pid)  # what the hook left behind may still hold the pipe
+            tail.drain_available(out_r)
             if exit_info.si_code == os.CLD_EXITED:
                 return exit_info.si_status, tail.value(), "exited %d" % exit_info.si_status
             sig = exit_info.si_status
             return EXIT_SIGNAL_BASE + sig, tail.value(), "was killed by %s" % signal_name(sig)
 
 
-def kill_group(pid, signal):
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass  # nothing left in the group
+def kill_group(pid):
+    """SIGKILL the hook's process group, and the hook itself in case it left
+    the group. Safe while the hook is unreaped: a zombie keeps its pid and
+    its group id from being reused."""
+    for kill, target in ((os.killpg, pid), (os.kill, pid)):
+        try:
+            kill(target, signal.SIGKILL)
+        except OSError:
+            pass  # already gone
 
 
 def drain(fd):
@@ -667,10 +698,10 @@ def drain(fd):
 
 
 def signal_name(number):
-    import signal
+    import signal as signals  # the enum of names: only when a name is printed
 
     try:
-        return signal.Signals(number).name
+        return signals.Signals(number).name
     except ValueError:
         return "signal %d" % number
 
@@ -692,12 +723,14 @@ class OutputTail(object):
             del self.data[: len(self.data) - self.keep]
         return bool(data)
 
-    def drain_available(self, fd, select):
+    def drain_available(self, fd):
         """After the hook exited: what is already in the pipe, never waiting
-        for a child that escaped the group and still holds it."""
+        for a process that escaped the group and still holds it."""
+        import select
+
         poller = select.poll()
         poller.register(fd, select.POLLIN)
-        for _ in range(ANSWER_LIMIT // READ_CHUNK):
+        for _ in range(DRAIN_LIMIT // READ_CHUNK):
             if not poller.poll(0) or not self.read_from(fd):
                 break
 
@@ -726,7 +759,9 @@ def first_line(verdict):
 
 
 def one_line(text):
-    """Control characters and newlines out, length capped."""
+    """Control characters, newlines and undecodable bytes (of a path, say)
+    out, length capped."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     text = "".join(c if c >= " " and c != "\x7f" else " " for c in text)
     if len(text) > REASON_LIMIT:
         text = text[: REASON_LIMIT - 3] + "..."
@@ -747,7 +782,7 @@ def printable(output, budget):
 
 def hook_output_text(verdict, budget):
     """What follows the first line: the hook's output, only on failure."""
-    if verdict.ready or not verdict.output:
+    if verdict.ready or not verdict.output or budget <= len(CUT_MARK):
         return ""
     body = printable(verdict.output, budget - 1)
     return body if body.endswith("\n") else body + "\n"
@@ -763,21 +798,32 @@ def render_json(verdict, extra=None):
 
     record = {"ready": verdict.ready, "code": verdict.code, "reason": first_line(verdict)}
     record.update(extra or {})
-    budget = OUTPUT_LIMIT - len(json.dumps(record)) - 20
-    while True:
-        record["output"] = printable(verdict.output, budget) if not verdict.ready else ""
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        if len(data) <= OUTPUT_LIMIT:
-            return data
-        budget -= len(data) - OUTPUT_LIMIT  # escapes made it longer: cut more
+
+    def encoded(budget):
+        record["output"] = hook_output_text(verdict, budget)
+        return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+    # Escapes make the output longer in JSON than in text, by how much
+    # depends on the bytes: find the largest tail that fits, by bisection.
+    low, high = 0, OUTPUT_LIMIT
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(encoded(middle)) <= OUTPUT_LIMIT:
+            low = middle
+        else:
+            high = middle - 1
+    return encoded(low)
 
 
 def write(data):
+    """Write to stdout, unbuffered; returns the number of bytes."""
+    size = len(data)
     try:
         while data:
             data = data[os.write(1, data):]
     except OSError:
         pass  # nobody reads: the exit code still speaks
+    return size
 
 
 # ---------------------------------------------------------------------------
@@ -785,20 +831,22 @@ def write(data):
 def wait_until_ready(opts):
     end = time.monotonic() + opts.wait
     last = None
+    written = 0
     while True:
         verdict = probe(opts)
         if last is None or (verdict.code, verdict.reason) != (last.code, last.reason):
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             if opts.json:
-                write(render_json(verdict, {"time": stamp}))
+                written += write(render_json(verdict, {"time": stamp}))
             else:
-                write(("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8"))
+                written += write(("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8"))
         last = verdict
-        if verdict.ready or time.monotonic() + opts.interval > end:
+        stop = verdict.ready or isinstance(verdict, Interrupted) or time.monotonic() + opts.interval > end
+        if stop:
             break
         time.sleep(opts.interval)
-    if not opts.json:
-        write(hook_output_text(last, OUTPUT_LIMIT).encode("utf-8"))
+    if not opts.json:  # the last failure's hook output, within what is left of 10 KiB
+        write(hook_output_text(last, OUTPUT_LIMIT - written).encode("utf-8"))
     return last
 
 

@@ -14,9 +14,12 @@ esac
 python=${READINESS_PROBE_PYTHON:-}
 if [ -z "$python" ]; then
     python=$(command -v python3) || python=
+    where="on PATH (${PATH:-unset})"
+else
+    where="at READINESS_PROBE_PYTHON=$python"
 fi
-if [ -z "$python" ]; then
-    echo "not ready (exit $EXIT_NO_PYTHON): readiness_probe.sh found no python3 on PATH (${PATH:-unset})"
+if [ -z "$python" ] || [ ! -x "$python" ] || [ -d "$python" ]; then
+    echo "not ready (exit $EXIT_NO_PYTHON): readiness_probe.sh found no python3 $where"
     exit "$EXIT_NO_PYTHON"
 fi
 # Import the module rather than run the file: python then uses the bytecode
@@ -26,7 +29,11 @@ fi
 exec "$python" -S -E -B -c '
 import sys
 sys.path[0] = sys.argv.pop(1)
-import readiness_probe
+try:
+    import readiness_probe
+except Exception as e:
+    print("not ready (exit 70): cannot import readiness_probe.py from %s: %s" % (sys.path[0], e))
+    sys.exit(70)
 del sys.path[0]
 sys.exit(readiness_probe.main())
 ' "$here" "$@"

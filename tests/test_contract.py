@@ -119,3 +119,25 @@ def test_internal_error_is_one_line_and_70(ready):
     result = ready.probe(preexec_fn=few_fds, launcher=False)  # sh itself needs fd 10
     assert result.code == rp.EXIT_INTERNAL == 70, result
     assert re.match(r"not ready \(exit 70\): internal error: OSError: \[Errno 24\] Too many open files\n\Z", result.text), result
+
+
+def test_launcher_with_a_python_that_is_not_executable_is_127(tmp_path):
+    not_python = tmp_path / "python3"
+    not_python.write_text("not a program\n")
+    result = run_probe(["--version"], env=dict(os.environ, READINESS_PROBE_PYTHON=str(not_python)))
+    assert result.code == 127, result
+    assert result.text == "not ready (exit 127): readiness_probe.sh found no python3 at READINESS_PROBE_PYTHON=%s\n" % not_python
+
+
+def test_launcher_without_the_module_beside_it_is_70(tmp_path):
+    shutil.copy(LAUNCHER, str(tmp_path))
+    proc = subprocess.run([str(tmp_path / "readiness_probe.sh")], env=dict(os.environ, READINESS_PROBE_PYTHON=sys.executable),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.returncode == 70, proc.stdout
+    assert proc.stdout.startswith(b"not ready (exit 70): cannot import readiness_probe.py from %s: " % str(tmp_path).encode())
+    assert proc.stdout.count(b"\n") == 1
+
+
+def test_readme_longest_seconds_matches_the_constant():
+    assert "at most %d (a week)" % rp.MAX_SECONDS in README
+    assert rp.MAX_SECONDS == 7 * 24 * 3600

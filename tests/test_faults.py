@@ -216,3 +216,34 @@ def test_probe_told_to_stop_mid_hook_kills_the_hook(ready, sig, code):
     assert proc.returncode == code, output
     assert output.startswith("not ready (exit %d): the probe received %s; the hook was killed\n" % (code, sig.name))
     wait_for(lambda: not live_processes_with(marker), SURVIVOR_WAIT, "the hook's processes to die")
+
+
+def test_hook_that_leaves_its_process_group_is_still_killed_at_the_deadline(ready):
+    ready.write_hook(
+        "import os, time\nos.setpgid(0, os.getpgid(os.getppid()))\ntime.sleep(60)", interpreter=sys.executable
+    )
+    result = ready.probe("--timeout", "1")
+    assert result.code == 124, result
+    assert result.elapsed < 1 + 5, result  # not the hook's 60 s
+
+
+def test_undecodable_root_path_is_printed_without_crashing(ready, tmp_path):
+    odd_root = os.path.join(str(tmp_path).encode(), b"root-\xff")
+    os.makedirs(os.path.join(odd_root, b"usr/bin"))
+    with open(os.path.join(odd_root, b"usr/bin/readiness_probe_hook"), "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")  # not executable: 126, and the message names the path
+    env = dict(os.environ, READINESS_PROBE_PYTHON=sys.executable)
+    for extra in ([], ["--json"]):
+        proc = subprocess.run([LAUNCHER.encode(), b"--root", odd_root] + [x.encode() for x in extra], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.returncode == 126, proc.stdout
+        assert b"root-\xef\xbf\xbd/usr/bin/readiness_probe_hook" in proc.stdout  # U+FFFD
+        assert b"Traceback" not in proc.stdout
+
+
+def test_huge_config_file_is_not_read_whole(container):
+    with open(container.path("/etc/supervisor/supervisord.conf"), "a") as f:
+        f.write(";" + "x" * rp.CONFIG_LIMIT + "\n")
+    result = container.probe()
+    assert result.code == 69, result
+    assert "is larger than 1048576 bytes" in result.first_line

@@ -8,22 +8,28 @@ import pytest
 import readiness_probe as rp
 
 
+def seconds_error(name, value):
+    return "%s must be a positive number of seconds up to %d, got %r" % (name, rp.MAX_SECONDS, value)
+
+
 @pytest.mark.parametrize(
     "args,culprit",
     [
-        (["--timeout", "banana"], "--timeout must be a positive number of seconds, got 'banana'"),
-        (["--timeout", "-1"], "--timeout must be a positive number of seconds, got '-1'"),
-        (["--timeout", "0"], "--timeout must be a positive number of seconds, got '0'"),
-        (["--timeout", "nan"], "--timeout must be a positive number of seconds, got 'nan'"),
-        (["--timeout", "inf"], "--timeout must be a positive number of seconds, got 'inf'"),
-        (["--timeout=1e999"], "--timeout must be a positive number of seconds, got '1e999'"),
+        (["--timeout", "banana"], seconds_error("--timeout", "banana")),
+        (["--timeout", "-1"], seconds_error("--timeout", "-1")),
+        (["--timeout", "0"], seconds_error("--timeout", "0")),
+        (["--timeout", "nan"], seconds_error("--timeout", "nan")),
+        (["--timeout", "inf"], seconds_error("--timeout", "inf")),
+        (["--timeout=1e999"], seconds_error("--timeout", "1e999")),
         (["--frobnicate"], "unknown flag '--frobnicate'"),
         (["extra"], "unknown argument 'extra'"),
         (["--timeout"], "--timeout needs a value"),
         (["--root", "/nonexistent/root"], "--root '/nonexistent/root' is not a directory"),
         (["--socket="], "--socket must not be empty"),
-        (["--wait", "soon"], "--wait must be a positive number of seconds, got 'soon'"),
-        (["--interval", "0"], "--interval must be a positive number of seconds, got '0'"),
+        (["--wait", "soon"], seconds_error("--wait", "soon")),
+        (["--wait", "1", "--interval", "0"], seconds_error("--interval", "0")),
+        (["--timeout", "1e10"], seconds_error("--timeout", "1e10")),
+        (["--interval", "1"], "--interval goes with --wait"),
     ],
     ids=lambda value: value if isinstance(value, str) else " ".join(value),
 )
@@ -37,8 +43,8 @@ def test_bad_flag_is_64_and_one_line_naming_it(container, args, culprit):
 @pytest.mark.parametrize(
     "name,value,culprit",
     [
-        ("READINESS_PROBE_TIMEOUT", "banana", "READINESS_PROBE_TIMEOUT must be a positive number of seconds, got 'banana'"),
-        ("READINESS_PROBE_TIMEOUT", "-1", "READINESS_PROBE_TIMEOUT must be a positive number of seconds, got '-1'"),
+        ("READINESS_PROBE_TIMEOUT", "banana", seconds_error("READINESS_PROBE_TIMEOUT", "banana")),
+        ("READINESS_PROBE_TIMEOUT", "-1", seconds_error("READINESS_PROBE_TIMEOUT", "-1")),
         ("READINESS_PROBE_ROOT", "/nonexistent/root", "READINESS_PROBE_ROOT '/nonexistent/root' is not a directory"),
     ],
 )
@@ -110,6 +116,12 @@ def test_help_shows_flags_and_exit_codes(container):
         assert flag in result.text
     for code in ("64", "69", "70", "124", "126", "127", "128+N"):
         assert "\n  %s " % code in result.text
+
+
+def test_help_and_version_need_no_valid_values(container):
+    env = dict(os.environ, READINESS_PROBE_TIMEOUT="banana")
+    assert container.probe("--version", env=env).code == 0
+    assert container.probe("--help", "--timeout", "nan", env=env).code == 0
 
 
 def test_version_prints_the_version(container):

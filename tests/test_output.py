@@ -66,3 +66,12 @@ def test_json_for_bad_input(container):
     result = container.probe("--json", "--timeout", "banana")
     assert result.code == 64
     assert json.loads(result.text)["code"] == 64
+
+
+def test_json_output_keeps_as_much_as_fits_despite_escapes(ready):
+    ready.write_hook(r"i=0; while [ $i -lt 3000 ]; do printf '\001\001\001\001'; i=$((i+1)); done; exit 4")
+    result = ready.probe("--json", "--timeout", "10")
+    record = json.loads(result.text)
+    assert len(result.output) <= rp.OUTPUT_LIMIT
+    assert len(result.output) > rp.OUTPUT_LIMIT - 64, len(result.output)  # \u0001 is 6 bytes: cut, not emptied
+    assert record["output"].startswith("[... earlier output cut]\n\x01")

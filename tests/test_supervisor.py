@@ -69,6 +69,7 @@ def test_credentials_from_supervisorctl_section_are_sent(container):
     container.credentials = ("probe", "s3cret")
     container.start_supervisord().wait_for_state("EXITED")
     assert container.probe().code == 0
+    assert container.probe("--socket", "/var/run/supervisor.sock").code == 0  # --socket keeps the credentials
     container.write("/etc/supervisor/supervisord.conf", text.replace(
         "[supervisorctl]\n", "[supervisorctl]\nusername = probe\npassword = wrong\n"))
     result = container.probe()
@@ -119,9 +120,13 @@ def test_bad_name_fault_skips_the_check(container):
         (xmlrpc_answer({"state": "100", "exitstatus": 0}), "no integer state and exitstatus"),
         (http_answer("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><methodResponse/>"), "not XML-RPC"),
         (b"", "no complete HTTP answer"),
+        (http_answer("<x/>", extra_headers="Content-Length: \u00b2\r\n"), "Content-Length that is not a number"),
+        (http_answer("<?xml version='1.0'?><methodResponse><params><param><value><struct><member><name><struct>"
+                     "</struct></name><value>x</value></member></struct></value></param></params></methodResponse>"),
+         "not XML-RPC"),
     ],
     ids=["garbage", "html", "http-500", "truncated", "no-state", "http-401", "over-1-MiB", "array", "string-state",
-         "doctype", "empty"],
+         "doctype", "empty", "content-length-superscript", "struct-named-member"],
 )
 def test_answer_that_is_not_supervisord_is_69(container, answer, words):
     with MisbehavingServer(socket_in(container), answer):

@@ -70,3 +70,23 @@ def test_wait_with_json_prints_one_object_per_change(ready):
     assert len(records) == 1
     assert records[0]["code"] == result.code == 5
     assert re.match(STAMP + r"\Z", records[0]["time"])
+
+
+def test_wait_stops_when_the_probe_is_told_to_stop(ready):
+    marker = unique_sleep()
+    ready.write_hook("sleep %s; exit 3" % marker)
+    env = dict(os.environ, READINESS_PROBE_PYTHON=sys.executable)
+    proc = subprocess.Popen([LAUNCHER, "--root", ready.root, "--wait", "60", "--timeout", "30"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    wait_for(lambda: live_processes_with(marker), 10, "the hook to run")
+    proc.terminate()
+    output = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == 143, output
+    assert re.match(STAMP + r" not ready \(exit 143\): the probe received SIGTERM; the hook was killed\n\Z", output)
+
+
+def test_wait_output_stays_under_10_kib(ready):
+    ready.write_hook("head -c 20000 /dev/zero | tr '\\000' x; exit 3")
+    result = ready.probe("--wait", "0.2", "--interval", "0.1", "--timeout", "5")
+    assert result.code == 3
+    assert 9 * 1024 < len(result.output) <= 10 * 1024, len(result.output)
