@@ -12,11 +12,12 @@ Two steps, in order:
      exit code becomes the probe's.
 
 Standard library only; runs unchanged on CPython 3.6 to 3.13. README.md
-holds the full contract. Only what the ready path needs is imported at the
-top: every import here is paid on every probe run.
+holds the full contract. Only what the ready path needs, or what is built
+into the interpreter, is imported at the top: every import here is paid on
+every probe run.
 """
 
-import _signal as signal  # signal.py would import enum too: several ms on every run
+import _signal as signal  # built in; signal.py would import enum too: ~5 ms a run
 import os
 import sys
 import time
@@ -35,7 +36,7 @@ EXIT_INTERNAL = 70  # internal error of the probe itself
 EXIT_TIMEOUT = 124  # the deadline passed (supervisord or the hook too slow)
 EXIT_HOOK_NOT_EXECUTABLE = 126  # the hook exists but cannot be executed
 EXIT_NO_PYTHON = 127  # readiness_probe.sh found no python3 (set by the launcher)
-EXIT_SIGNAL_BASE = 128  # 128+N: the hook was killed by signal N
+EXIT_SIGNAL_BASE = 128  # 128+N: the hook was killed by signal N (or the probe told to stop by it)
 
 # Where things live inside the container; all are read under --root.
 START_PROGRAM = "start"
