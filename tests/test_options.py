@@ -45,6 +45,9 @@ def test_bad_flag_is_64_and_one_line_naming_it(container, args, culprit):
     [
         ("READINESS_PROBE_TIMEOUT", "banana", seconds_error("READINESS_PROBE_TIMEOUT", "banana")),
         ("READINESS_PROBE_TIMEOUT", "-1", seconds_error("READINESS_PROBE_TIMEOUT", "-1")),
+        ("READINESS_PROBE_TIMEOUT", "0", seconds_error("READINESS_PROBE_TIMEOUT", "0")),
+        ("READINESS_PROBE_TIMEOUT", "nan", seconds_error("READINESS_PROBE_TIMEOUT", "nan")),
+        ("READINESS_PROBE_TIMEOUT", "inf", seconds_error("READINESS_PROBE_TIMEOUT", "inf")),
         ("READINESS_PROBE_ROOT", "/nonexistent/root", "READINESS_PROBE_ROOT '/nonexistent/root' is not a directory"),
     ],
 )
