@@ -851,16 +851,23 @@ def wait_until_ready(opts):
     return last
 
 
+def help_text():
+    return USAGE % {
+        "hook": HOOK_PATH,
+        "env_root": ENV_ROOT,
+        "env_timeout": ENV_TIMEOUT,
+        "timeout": DEFAULT_TIMEOUT,
+        "interval": DEFAULT_INTERVAL,
+    }
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     as_json = "--json" in argv
     try:
         opts = parse_options(argv, os.environ)
         if opts.show == "help":
-            write((USAGE % {
-                "hook": HOOK_PATH, "env_root": ENV_ROOT, "env_timeout": ENV_TIMEOUT,
-                "timeout": DEFAULT_TIMEOUT, "interval": DEFAULT_INTERVAL,
-            }).encode("utf-8"))
+            write(help_text().encode("utf-8"))
             return EXIT_READY
         if opts.show == "version":
             write(("readiness_probe %s\n" % __version__).encode("utf-8"))
@@ -871,7 +878,7 @@ def main(argv=None):
     except Verdict as failure:
         verdict = failure
     except KeyboardInterrupt:
-        verdict = Verdict(EXIT_SIGNAL_BASE + 2, "the probe received SIGINT")
+        verdict = Verdict(EXIT_SIGNAL_BASE + signal.SIGINT, "the probe received SIGINT")
     except Exception as e:  # one line, never a traceback
         verdict = Verdict(EXIT_INTERNAL, "internal error: %s: %s" % (type(e).__name__, e))
     write(render_json(verdict) if as_json else render_text(verdict))
