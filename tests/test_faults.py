@@ -162,12 +162,7 @@ def test_runs_as_nobody_from_an_unreadable_directory(container, tmp_path):
 
 def test_24_probes_at_once_all_answer_right(ready):
     ready.write_hook('echo "sessions down"; exit 4')
-    env = dict(os.environ, READINESS_PROBE_PYTHON=sys.executable)
-    procs = [
-        subprocess.Popen([LAUNCHER, "--root", ready.root, "--timeout", "20"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        for _ in range(24)
-    ]
+    procs = [ready.start_probe("--timeout", "20") for _ in range(24)]
     outputs = [(p.communicate(timeout=60)[0], p.returncode) for p in procs]
     assert outputs == [(b"not ready (exit 4): hook exited 4\nsessions down\n", 4)] * 24
 
@@ -207,9 +202,7 @@ def test_probe_writes_nothing(ready, tmp_path):
 def test_probe_told_to_stop_mid_hook_kills_the_hook(ready, sig, code):
     marker = unique_sleep()
     ready.write_hook("sleep %s & sleep %s" % (marker, marker))
-    env = dict(os.environ, READINESS_PROBE_PYTHON=sys.executable)
-    proc = subprocess.Popen([LAUNCHER, "--root", ready.root, "--timeout", "30"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proc = ready.start_probe("--timeout", "30")
     wait_for(lambda: len(live_processes_with(marker)) == 2, 10, "the hook to start its sleeps")
     proc.send_signal(sig)
     output = proc.communicate(timeout=10)[0].decode()

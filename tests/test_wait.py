@@ -2,12 +2,9 @@
 timestamped line per change of verdict, exit code of the last run."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 
-from fake_container import LAUNCHER, live_processes_with, unique_sleep, wait_for
+from fake_container import live_processes_with, unique_sleep, wait_for
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 
@@ -15,9 +12,7 @@ STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 def test_wait_returns_as_soon_as_ready(container):
     container.write_start('while [ ! -e "${0%/usr/bin/start.sh}/var/run/go" ]; do sleep 0.05; done')
     container.start_supervisord().wait_for_state("RUNNING")
-    env = dict(os.environ, READINESS_PROBE_PYTHON=sys.executable)
-    proc = subprocess.Popen([LAUNCHER, "--root", container.root, "--wait", "60", "--interval", "0.1"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proc = container.start_probe("--wait", "60", "--interval", "0.1")
     first = proc.stdout.readline().decode()
     assert re.match(STAMP + r" not ready \(exit 2\): start is RUNNING", first), first
     container.write("/var/run/go", "")
@@ -75,9 +70,7 @@ def test_wait_with_json_prints_one_object_per_change(ready):
 def test_wait_stops_when_the_probe_is_told_to_stop(ready):
     marker = unique_sleep()
     ready.write_hook("sleep %s; exit 3" % marker)
-    env = dict(os.environ, READINESS_PROBE_PYTHON=sys.executable)
-    proc = subprocess.Popen([LAUNCHER, "--root", ready.root, "--wait", "60", "--timeout", "30"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proc = ready.start_probe("--wait", "60", "--timeout", "30")
     wait_for(lambda: live_processes_with(marker), 10, "the hook to run")
     proc.terminate()
     output = proc.communicate(timeout=10)[0].decode()
