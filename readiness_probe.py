@@ -804,6 +804,9 @@ def render_json(verdict, extra=None):
         record["output"] = hook_output_text(verdict, budget)
         return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
+    whole = encoded(OUTPUT_LIMIT)
+    if len(whole) <= OUTPUT_LIMIT:
+        return whole
     # Escapes make the output longer in JSON than in text, by how much
     # depends on the bytes: find the largest tail that fits, by bisection.
     low, high = 0, OUTPUT_LIMIT
