@@ -53,8 +53,9 @@ DEFAULT_TIMEOUT = 0.8  # seconds; kubelet's default timeoutSeconds is 1
 DEFAULT_INTERVAL = 1.0  # seconds between runs with --wait
 OUTPUT_LIMIT = 10 * 1024  # kubelet keeps this much of an exec probe's output
 REASON_LIMIT = 512  # the first line never crowds out the hook's output
-ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB; more is not supervisord
+ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB, a log tail 10 KiB; more is not supervisord
 CONFIG_LIMIT = 1024 * 1024  # supervisord.conf is a few KiB; the probe reads no more than this
+INCLUDE_LIMIT = 256  # files an [include] may add; a config with more is not read
 MAX_SECONDS = 7 * 24 * 3600  # longer is a mistake (and overflows poll's timeout)
 READ_CHUNK = 64 * 1024
 CUT_MARK = b"[... earlier output cut]\n"
@@ -62,7 +63,9 @@ DRAIN_LIMIT = 1024 * 1024  # read at most this much more once the hook has exite
 
 # supervisord's own numbers (supervisor.xmlrpc.Faults, supervisor.states.ProcessStates).
 FAULT_BAD_NAME = 10
+STOPPED = 0
 EXITED = 100
+FATAL = 200
 STATE_NAMES = {
     0: "STOPPED",
     10: "STARTING",
@@ -78,14 +81,14 @@ STATE_MEANINGS = {
     "STARTING": "start.sh has not finished",
     "RUNNING": "start.sh has not finished",
     "STOPPING": "it is being stopped",
-    "BACKOFF": "supervisord could not spawn it",
-    "FATAL": "supervisord could not spawn it",
+    "BACKOFF": "it exited too quickly or could not be spawned, and supervisord will retry",
+    "FATAL": "supervisord could not start it and gave up",
 }
 
 USAGE = """\
-usage: readiness_probe.sh [--root DIR] [--socket PATH] [--timeout SECONDS]
-                          [--wait SECONDS [--interval SECONDS]] [--json]
-                          [--help] [--version]
+usage: readiness_probe.sh [--root DIR] [--serverurl URL | --socket PATH]
+                          [--timeout SECONDS] [--wait SECONDS [--interval SECONDS]]
+                          [--json] [--help] [--version]
 
 Kubernetes readiness probe for supervisord-managed containers: ready when
 supervisord's "start" program has exited with status 0 and the optional hook
@@ -93,11 +96,15 @@ supervisord's "start" program has exited with status 0 and the optional hook
 
 flags:
   --root DIR          container root every path is read under (env %(env_root)s, default /)
-  --socket PATH       supervisord's Unix socket, under the root (default: from supervisord.conf)
+  --serverurl URL, -s URL
+                      supervisord's address: unix:///PATH (under the root) or http://HOST:PORT
+                      (default: from supervisord.conf, as supervisorctl finds it)
+  --socket PATH       supervisord's Unix socket, under the root (same as --serverurl unix://PATH)
   --timeout SECONDS   deadline for supervisord and the hook together (env %(env_timeout)s, default %(timeout)s)
-  --wait SECONDS      re-check until ready or SECONDS have passed; one line per change of verdict
+  --wait SECONDS      re-check until ready or SECONDS have passed, or until start has failed for
+                      good; one line per change of verdict
   --interval SECONDS  pause between runs with --wait (default %(interval)s)
-  --json              print one JSON object (ready, code, reason, output) instead of text
+  --json              print one JSON object (ready, code, reason, output, start) instead of text
   --help, -h          print this help, exit 0
   --version           print the version, exit 0
 
@@ -118,16 +125,21 @@ exit codes:
 
 
 class Verdict(Exception):
-    """The outcome of a run: exit code, a one-line reason, and the hook's output.
+    """The outcome of a run: exit code, a one-line reason, and the output that
+    follows it (the hook's, or start's own log).
 
-    Raised by the step that decides, returned when everything passed.
-    """
+    Raised by the step that decides, returned when everything passed. `final`
+    is true when it cannot change without someone acting; `start` is what
+    supervisord said of the start program, when it was asked."""
+
+    final = False
 
     def __init__(self, code, reason, output=b""):
         Exception.__init__(self, reason)
         self.code = code
         self.reason = reason
         self.output = output
+        self.start = None
 
     @property
     def ready(self):
@@ -144,7 +156,7 @@ class Interrupted(Verdict):
 class Options(object):
     def __init__(self):
         self.root = "/"
-        self.socket = None
+        self.server = None  # --serverurl or --socket: a Unix socket path, or (host, port)
         self.timeout = DEFAULT_TIMEOUT
         self.wait = None
         self.interval = DEFAULT_INTERVAL
@@ -154,8 +166,9 @@ class Options(object):
 
 # ---------------------------------------------------------------------------
 # Options: every flag and environment value is checked before anything runs.
-VALUE_FLAGS = ("--root", "--socket", "--timeout", "--wait", "--interval")
+VALUE_FLAGS = ("--root", "--serverurl", "-s", "--socket", "--timeout", "--wait", "--interval")
 SWITCHES = ("--json", "--help", "-h", "--version")
+ALIASES = {"-s": "--serverurl", "-h": "--help"}
 
 
 def usage_error(message):
@@ -185,7 +198,7 @@ def parse_options(argv, environ):
                 if not args:
                     raise usage_error("%s needs a value" % name)
                 value = args.pop(0)
-            given[name] = value
+            given[ALIASES.get(name, name)] = value
         elif arg in SWITCHES:
             if arg == "--json":
                 opts.json = True
@@ -198,6 +211,8 @@ def parse_options(argv, environ):
         return opts  # --help and --version need no valid values
     if "--interval" in given and "--wait" not in given:
         raise usage_error("--interval goes with --wait")
+    if "--serverurl" in given and "--socket" in given:
+        raise usage_error("--serverurl and --socket both name supervisord: give one")
 
     if "--timeout" in given:
         opts.timeout = parse_seconds(given["--timeout"], "--timeout")
@@ -221,33 +236,101 @@ def parse_options(argv, environ):
     if "--socket" in given:
         if not given["--socket"]:
             raise usage_error("--socket must not be empty")
-        opts.socket = under_root(opts.root, given["--socket"])
+        opts.server = under_root(opts.root, given["--socket"])
+    if "--serverurl" in given:
+        opts.server = server_address(given["--serverurl"], opts.root, "/")
+        if opts.server is None:
+            raise usage_error("--serverurl must be unix:///PATH or http://HOST:PORT, got %r" % given["--serverurl"])
     return opts
 
 
 def under_root(root, path):
     """A container path as seen from the probe: <root>/<path>."""
-    return os.path.join(root, path.lstrip("/"))
+    return os.path.join(root, os.path.normpath("/" + path).lstrip("/"))
+
+
+def server_address(url, root, here):
+    """supervisorctl's serverurl as an address: the socket's path under the
+    root for unix://PATH, (host, port) for http://HOST[:PORT]; None for
+    anything else. `here` expands %(here)s."""
+    if url.startswith("unix://") and len(url) > len("unix://"):
+        return under_root(root, expand(url[len("unix://"):], here))
+    if url.startswith("http://"):
+        return inet_address(url[len("http://"):].split("/", 1)[0], 80)
+    return None
+
+
+def inet_address(text, default_port):
+    """HOST:PORT, [V6]:PORT, HOST, PORT or *:PORT as (host, port), or None.
+    No host, or *, means this machine (as in [inet_http_server] port=)."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else rest or str(default_port)
+    elif ":" in text:
+        host, _, port = text.rpartition(":")
+    elif text and not text.strip("0123456789"):
+        host, port = "", text
+    else:
+        host, port = text, str(default_port)
+    if not port or port.strip("0123456789") or not 0 < int(port) < 65536:
+        return None
+    return ("localhost" if host in ("", "*") else host, int(port))
 
 
 # ---------------------------------------------------------------------------
 # Step 1, finding supervisord: as supervisorctl would, from supervisord.conf.
+class Supervisor(object):
+    """Where supervisord listens (a socket path, or (host, port)), the
+    credentials to send, and the config it was found in (None without one)."""
+
+    def __init__(self, address, credentials=None, config=None):
+        self.address = address
+        self.credentials = credentials
+        self.config = config
+
+    def __str__(self):
+        if isinstance(self.address, tuple):
+            return "http://%s:%d" % self.address
+        return self.address
+
+
 def find_supervisor(opts):
-    """Return (socket path, credentials or None), or None when the container
-    has no supervisor at all (no config and no socket). --socket overrides
-    the config's socket, not its credentials."""
+    """Return the Supervisor to ask, or None when the container has no
+    supervisor at all (no config and no socket). --serverurl and --socket
+    override the config's address, not its credentials."""
     for config in CONFIG_PATHS:
         path = under_root(opts.root, config)
         if os.path.isfile(path):
-            socket_path, credentials = supervisor_from_config(path, opts.root)
-            return opts.socket or socket_path, credentials
-    socket_path = opts.socket or under_root(opts.root, DEFAULT_SOCKET)
-    if opts.socket or os.path.exists(socket_path):
-        return socket_path, None
-    return None
+            found = supervisor_from_config(path, opts.root)
+            found.address = opts.server or found.address
+            return found
+    if opts.server:
+        return Supervisor(opts.server)
+    socket_path = under_root(opts.root, DEFAULT_SOCKET)
+    return Supervisor(socket_path) if os.path.exists(socket_path) else None
 
 
 def supervisor_from_config(path, root):
+    """In order: [supervisorctl] serverurl (unix:// or http://), then
+    [unix_http_server] file, then [inet_http_server] port, then the default
+    socket."""
+    sections = read_ini(read_config_file(path), ("supervisorctl", "unix_http_server", "inet_http_server"))
+    ctl = sections.get("supervisorctl", {})
+    here = container_dir(path, root)
+    address = server_address(ctl.get("serverurl", ""), root, here)
+    if address is None and sections.get("unix_http_server", {}).get("file"):
+        address = under_root(root, expand(sections["unix_http_server"]["file"], here))
+    if address is None and sections.get("inet_http_server", {}).get("port"):
+        address = inet_address(sections["inet_http_server"]["port"], 9001)
+    if address is None:
+        address = under_root(root, DEFAULT_SOCKET)
+    credentials = None
+    if ctl.get("username"):
+        credentials = (expand(ctl["username"], here), expand(ctl.get("password", ""), here))
+    return Supervisor(address, credentials, path)
+
+
+def read_config_file(path):
     try:
         with open(path, "rb") as f:
             data = f.read(CONFIG_LIMIT + 1)
@@ -255,51 +338,49 @@ def supervisor_from_config(path, root):
         raise Verdict(EXIT_SUPERVISOR, "cannot read %s: %s" % (path, e.strerror)) from None
     if len(data) > CONFIG_LIMIT:
         raise Verdict(EXIT_SUPERVISOR, "%s is larger than %d bytes" % (path, CONFIG_LIMIT))
-    text = data.decode("utf-8", "replace")
-    sections = read_ini(text, ("supervisorctl", "unix_http_server"))
-    ctl = sections.get("supervisorctl", {})
-    here = os.path.dirname(path)
-    raw = None
-    if ctl.get("serverurl", "").startswith("unix://"):
-        raw = ctl["serverurl"][len("unix://"):]
-    elif sections.get("unix_http_server", {}).get("file"):
-        raw = sections["unix_http_server"]["file"]
-    if raw is None:
-        socket_path = under_root(root, DEFAULT_SOCKET)
-    elif "%(here)s" in raw:  # %(here)s is the config's own directory: already under the root
-        socket_path = expand(raw, here)
-    else:
-        socket_path = under_root(root, expand(raw, here))
-    credentials = None
-    if ctl.get("username"):
-        credentials = (expand(ctl["username"], here), expand(ctl.get("password", ""), here))
-    return os.path.normpath(socket_path), credentials
+    return data.decode("utf-8", "replace")
 
 
-def read_ini(text, wanted):
-    """The key = value pairs of the wanted sections, the way supervisor's
-    parser reads them (';' or '#' after a space starts a comment). A small
-    reader instead of configparser, which costs every run several ms."""
+def container_dir(path, root):
+    """The directory of a file under the root, as the container sees it: what
+    supervisor's %(here)s means there."""
+    return "/" + os.path.relpath(os.path.dirname(path), root).lstrip(".")
+
+
+def read_ini(text, wanted=None):
+    """The key = value pairs of the wanted sections (all if None), the way
+    supervisor's parser reads them: keys in lower case, ';' or '#' after a
+    space starts a comment, an indented line continues the value before it.
+    A small reader instead of configparser, which costs every run several ms."""
     sections = {}
     current = None
+    key = None
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped or stripped[0] in "#;":
             continue
+        if line[0] in " \t":  # a continuation line
+            if current is not None and key is not None:
+                current[key] = (current[key] + "\n" + uncomment(stripped)).strip()
+            continue
+        key = None
         if stripped.startswith("[") and stripped.endswith("]"):
             name = stripped[1:-1].strip()
-            current = sections.setdefault(name, {}) if name in wanted else None
+            current = sections.setdefault(name, {}) if wanted is None or name in wanted else None
             continue
-        if current is None or line[0] in " \t":  # other section, or a continuation line
+        if current is None:
             continue
         cut = min(i for i in (stripped.find("="), stripped.find(":"), len(stripped)) if i >= 0)
-        key, value = stripped[:cut].strip().lower(), stripped[cut + 1:]
-        for i, char in enumerate(value):
-            if char in ";#" and i > 0 and value[i - 1] in " \t":
-                value = value[:i]
-                break
-        current[key] = value.strip()
+        key = stripped[:cut].strip().lower()
+        current[key] = uncomment(stripped[cut + 1:]).strip()
     return sections
+
+
+def uncomment(value):
+    for i, char in enumerate(value):
+        if char in ";#" and i > 0 and value[i - 1] in " \t":
+            return value[:i]
+    return value
 
 
 def expand(value, here):
@@ -313,26 +394,27 @@ def expand(value, here):
 
 
 # ---------------------------------------------------------------------------
-# Step 1, asking: one XML-RPC call over the Unix socket, bounded by the deadline.
-def ask_supervisord(socket_path, credentials, method, argument, deadline):
-    """Call method(argument); return its value, or ("fault", code, text)."""
+# Step 1, asking: one XML-RPC call over supervisord's socket, bounded by the deadline.
+def ask_supervisord(server, method, params, deadline, lenient=False):
+    """Call method(*params) (strings and ints); return its value, or
+    ("fault", code, text). `lenient`: for answers that carry a log, whose
+    control characters supervisord passes on, though XML forbids them."""
     import _socket  # socket.py would import enum too: several ms on every run
 
     body = (
-        "<?xml version='1.0'?>\n<methodCall><methodName>%s</methodName><params>"
-        "<param><value><string>%s</string></value></param></params></methodCall>\n"
-        % (method, argument)
-    ).encode("ascii")
-    head = "POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\n"
-    if credentials:
-        head += "Authorization: Basic %s\r\n" % basic_auth(credentials)
+        "<?xml version='1.0'?>\n<methodCall><methodName>%s</methodName><params>%s</params></methodCall>\n"
+        % (method, "".join("<param><value>%s</value></param>" % xmlrpc_scalar(p) for p in params))
+    ).encode("utf-8")
+    host = "localhost" if isinstance(server.address, str) else "%s:%d" % server.address
+    head = "POST /RPC2 HTTP/1.0\r\nHost: %s\r\nContent-Type: text/xml\r\n" % host
+    if server.credentials:
+        head += "Authorization: Basic %s\r\n" % basic_auth(server.credentials)
     request = (head + "Content-Length: %d\r\n\r\n" % len(body)).encode("latin-1") + body
 
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     answer = bytearray()
+    sock = None
     try:
-        sock.settimeout(time_left(deadline))
-        sock.connect(socket_path)
+        sock = connect(_socket, server.address, deadline)
         sock.sendall(request)
         while len(answer) <= ANSWER_LIMIT:
             sock.settimeout(time_left(deadline))
@@ -341,14 +423,44 @@ def ask_supervisord(socket_path, credentials, method, argument, deadline):
                 break
             answer += data
     except _socket.timeout:
-        raise Verdict(EXIT_TIMEOUT, "supervisord at %s did not answer within the deadline" % socket_path) from None
+        raise Verdict(EXIT_TIMEOUT, "supervisord at %s did not answer within the deadline" % server) from None
     except OSError as e:
-        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (socket_path, describe_socket_error(e))) from None
+        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (server, describe_socket_error(e))) from None
     finally:
-        sock.close()
+        if sock is not None:
+            sock.close()
     if len(answer) > ANSWER_LIMIT:
-        raise Verdict(EXIT_SUPERVISOR, "supervisord at %s answered more than %d bytes" % (socket_path, ANSWER_LIMIT))
-    return decode_http_answer(bytes(answer), socket_path)
+        raise Verdict(EXIT_SUPERVISOR, "supervisord at %s answered more than %d bytes" % (server, ANSWER_LIMIT))
+    return decode_http_answer(bytes(answer), server, lenient)
+
+
+def xmlrpc_scalar(value):
+    if is_int(value):
+        return "<int>%d</int>" % value
+    return "<string>%s</string>" % value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def connect(_socket, address, deadline):
+    """A connected socket: AF_UNIX for a path; for (host, port), each of the
+    host's addresses in turn, as supervisorctl's http client does."""
+    if isinstance(address, tuple):
+        targets = [(family, proto, where) for family, _, proto, _, where
+                   in _socket.getaddrinfo(address[0], address[1], 0, _socket.SOCK_STREAM)]
+    else:
+        targets = [(_socket.AF_UNIX, 0, address)]
+    for number, (family, proto, where) in enumerate(targets, 1):
+        sock = _socket.socket(family, _socket.SOCK_STREAM, proto)
+        try:
+            sock.settimeout(time_left(deadline))
+            sock.connect(where)
+            return sock
+        except OSError:
+            sock.close()
+            if number == len(targets):
+                raise
+        except BaseException:
+            sock.close()
+            raise
 
 
 def time_left(deadline):
@@ -377,9 +489,9 @@ def describe_socket_error(error):
     return str(error)
 
 
-def decode_http_answer(answer, socket_path):
+def decode_http_answer(answer, server, lenient=False):
     def garbage(what):
-        return Verdict(EXIT_SUPERVISOR, "supervisord at %s answered %s" % (socket_path, what))
+        return Verdict(EXIT_SUPERVISOR, "supervisord at %s answered %s" % (server, what))
 
     head, sep, body = answer.partition(b"\r\n\r\n")
     if not sep:
@@ -401,6 +513,8 @@ def decode_http_answer(answer, socket_path):
             if len(body) < int(length):
                 raise garbage("a truncated answer (%d of %s bytes)" % (len(body), length))
             body = body[: int(length)]
+    if lenient:
+        body = body.translate(bytes(c if c in b"\t\n\r" or c >= 32 else ord("?") for c in range(256)))
     try:
         return parse_xmlrpc_response(body)
     except ValueError as e:
@@ -497,38 +611,236 @@ def is_int(value):
 # ---------------------------------------------------------------------------
 # Step 1, the start check.
 def check_start(opts, deadline):
-    """Return a phrase for the ready line, or raise the not-ready Verdict."""
+    """Return a phrase for the ready line and what supervisord said of start
+    (None when it was not asked), or raise the not-ready Verdict."""
     supervisor = find_supervisor(opts)
     if supervisor is None:
-        return "no supervisord"
-    socket_path, credentials = supervisor
-    info = ask_supervisord(socket_path, credentials, "supervisor.getProcessInfo", START_PROGRAM, deadline)
+        return "no supervisord", None
+    info = ask_supervisord(supervisor, "supervisor.getProcessInfo", [START_PROGRAM], deadline)
     if isinstance(info, tuple):
         _, code, text = info
         if code == FAULT_BAD_NAME:
-            return "no %s program" % START_PROGRAM
+            return "no %s program" % START_PROGRAM, None
         raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (code, text))
-    return judge_start(info)
+    try:
+        return judge_start(info), StartRecord(info, supervisor, opts.root)
+    except StartNotReady as not_ready:
+        raise explain_start(not_ready, supervisor, opts.root, deadline) from None
 
 
 def judge_start(info):
+    """The phrase for a start that exited 0; StartNotReady for any other."""
     if not isinstance(info, dict) or not is_int(info.get("state")) or not is_int(info.get("exitstatus")):
         raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for %s has no integer state and exitstatus" % START_PROGRAM)
-    state, status = info["state"], info["exitstatus"]
-    name = STATE_NAMES.get(state, "state %d" % state)
-    if state == EXITED and status == 0:
+    if info["state"] == EXITED and info["exitstatus"] == 0:
         return "%s exited with status 0" % START_PROGRAM
-    if state == EXITED and status == -1:
-        reason = "%s was killed by a signal (EXITED, exit status -1)" % START_PROGRAM
-    elif state == EXITED:
-        reason = "%s exited with status %d" % (START_PROGRAM, status)
-    else:
-        reason = "%s is %s (exit status %d)" % (START_PROGRAM, name, status)
-        if name in STATE_MEANINGS:
-            reason += ": " + STATE_MEANINGS[name]
-        if info.get("spawnerr"):
-            reason += ": %s" % info["spawnerr"]
-    raise Verdict(EXIT_NOT_STARTED, reason)
+    raise StartNotReady(info)
+
+
+class StartNotReady(Verdict):
+    """Exit 2, with what supervisord's answer alone tells (explain_start
+    adds what its config and its other programs tell)."""
+
+    def __init__(self, info):
+        state, status = info["state"], info["exitstatus"]
+        name = STATE_NAMES.get(state, "state %d" % state)
+        if state == EXITED and status == -1:
+            reason = "%s was killed by a signal (EXITED, exit status -1)" % START_PROGRAM
+        elif state == EXITED:
+            reason = "%s exited with status %d" % (START_PROGRAM, status)
+        elif state == STOPPED and info.get("start") == 0:
+            reason = "%s has not been started yet" % START_PROGRAM
+        else:
+            reason = "%s is %s" % (START_PROGRAM, name)
+            if name in STATE_MEANINGS:
+                reason += ": " + STATE_MEANINGS[name]
+            if info.get("spawnerr"):
+                reason += " (%s)" % info["spawnerr"]
+        Verdict.__init__(self, EXIT_NOT_STARTED, reason)
+        self.info = info
+
+
+class StartRecord(object):
+    """What --json reports of start: its state, its exit status where the
+    state has one, and whether it is final. Reading the config to tell
+    finality is left to when it is printed."""
+
+    def __init__(self, info, supervisor, root, final=None):
+        self.info = info
+        self.supervisor = supervisor
+        self.root = root
+        self.final = final
+
+    def as_json(self):
+        if self.final is None:
+            settings = program_settings(self.supervisor.config, self.root, START_PROGRAM)
+            self.final = bool(will_not_change(self.info, settings, None)[0])
+        state = self.info["state"]
+        return {
+            "state": STATE_NAMES.get(state, str(state)),
+            "exitstatus": self.info["exitstatus"] if state == EXITED else None,
+            "final": self.final,
+        }
+
+
+# ---------------------------------------------------------------------------
+# Step 1, why start is not ready: what start's config and supervisord's other
+# answers add to its state. Only a failing start check comes here; nothing
+# in this section may change the exit code (2), only the words.
+def explain_start(not_ready, supervisor, root, deadline):
+    info = not_ready.info
+    settings = program_settings(supervisor.config, root, START_PROGRAM)
+    final, why = will_not_change(info, settings, lambda: ask_or_none(supervisor, "supervisor.getSupervisorVersion", [], deadline))
+    reason = not_ready.reason
+    if info["state"] == STOPPED and info.get("start") == 0:
+        waits, blocked = dependencies(settings, supervisor, deadline)
+        reason += waits
+        final = final or blocked
+    elif why:
+        reason += (", and supervisord will not restart it (%s)" if final else "; supervisord will restart it (%s)") % why
+    if final:
+        reason += ": this will not change by itself"
+    output = b""
+    if info["state"] == FATAL or (info["state"] == EXITED and info["exitstatus"] != 0):
+        output, elsewhere = start_log(info, settings, supervisor, deadline)
+        reason += elsewhere
+    verdict = Verdict(EXIT_NOT_STARTED, reason, output)
+    verdict.final = bool(final)
+    verdict.start = StartRecord(info, supervisor, root, verdict.final)
+    return verdict
+
+
+def will_not_change(info, settings, supervisor_version):
+    """(True, why) when start's state is final: FATAL, or EXITED where
+    supervisord will not restart it; (False, why) when it will change;
+    (None, None) when that cannot be told (no readable config)."""
+    state, status = info["state"], info["exitstatus"]
+    if state == FATAL:
+        return True, None
+    if state != EXITED:
+        return False, None
+    if settings is None:
+        return None, None
+    autorestart = settings.get("autorestart", "unexpected").lower()
+    if autorestart in ("false", "0", "off", "no"):
+        return True, "autorestart=false"
+    if autorestart in ("true", "1", "on", "yes"):
+        return False, "autorestart=true"
+    if autorestart != "unexpected":
+        return None, None
+    codes = settings.get("exitcodes") or default_exitcodes(status, supervisor_version)
+    try:
+        expected = [int(code) for code in codes.split(",")] if codes else None
+    except ValueError:
+        expected = None
+    if expected is None:
+        return None, None
+    if status in expected:
+        return True, "exit status %d is in exitcodes=%s" % (status, codes)
+    return False, "exit status %d is not in exitcodes=%s" % (status, codes)
+
+
+def default_exitcodes(status, supervisor_version):
+    """supervisord's default exitcodes: 0 since 4.0, 0,2 before. The version
+    is asked for only when it makes a difference."""
+    if status != 2:
+        return "0"
+    version = supervisor_version() if supervisor_version else None
+    if not isinstance(version, str) or not version[:1].isdigit():
+        return None
+    return "0" if int(version.split(".")[0]) >= 4 else "0,2"
+
+
+def dependencies(settings, supervisor, deadline):
+    """What start waits for (supervisord-dependent-startup's
+    dependent_startup_wait_for = NAME[:STATES] ...) and the state of each,
+    as a phrase; and whether one of them is FATAL, so start never starts."""
+    wanted = (settings or {}).get("dependent_startup_wait_for", "").split()
+    if not wanted:
+        return "", False
+    states, blocked = [], False
+    for name in [item.split(":")[0] for item in wanted]:
+        info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
+        if isinstance(info, dict) and is_int(info.get("state")):
+            state = STATE_NAMES.get(info["state"], "in state %d" % info["state"])
+            states.append("%s is %s%s" % (name, state, " (%s)" % info["spawnerr"] if info.get("spawnerr") else ""))
+            blocked = blocked or info["state"] == FATAL
+        elif isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
+            states.append("%s is not a supervisord program" % name)
+        else:
+            states.append("%s's state is unknown" % name)
+    return ": it waits for %s, and %s" % (" and ".join(wanted), ", ".join(states)), blocked
+
+
+def start_log(info, settings, supervisor, deadline):
+    """The tail of what start printed, as supervisord keeps it in its log
+    files (read over XML-RPC: the probe may not see supervisord's files);
+    and a phrase naming the streams that went to syslog instead."""
+    output, to_syslog = b"", []
+    for stream in ("stdout", "stderr"):
+        if settings is not None and to_syslog_setting(settings, stream):
+            to_syslog.append(stream)
+        elif info.get(stream + "_logfile") and not (stream == "stderr" and is_true((settings or {}).get("redirect_stderr"))):
+            method = "supervisor.tailProcess%sLog" % stream.capitalize()
+            tail = ask_or_none(supervisor, method, [START_PROGRAM, 0, OUTPUT_LIMIT], deadline, lenient=True)
+            if isinstance(tail, list) and tail and isinstance(tail[0], str) and tail[0]:
+                head = "[%s's %s, %s]\n" % (START_PROGRAM, stream, info[stream + "_logfile"])
+                output += (head + tail[0] + ("" if tail[0].endswith("\n") else "\n")).encode("utf-8", "replace")
+    if not to_syslog:
+        return output, ""
+    streams = "output" if len(to_syslog) == 2 else to_syslog[0]
+    return output, "; its %s went to syslog" % streams
+
+
+def to_syslog_setting(settings, stream):
+    """stdout_logfile=syslog (supervisor 3 and SONiC's), or stdout_syslog=true (4)."""
+    return settings.get(stream + "_logfile", "").lower() == "syslog" or is_true(settings.get(stream + "_syslog"))
+
+
+def is_true(value):
+    return (value or "").lower() in ("true", "1", "on", "yes")
+
+
+def ask_or_none(supervisor, method, params, deadline, lenient=False):
+    """A further question for a diagnosis: its answer (or fault), or None when
+    it could not be had. It never turns the verdict into 69 or 124."""
+    try:
+        return ask_supervisord(supervisor, method, params, deadline, lenient)
+    except Verdict:
+        return None
+
+
+def program_settings(config, root, name):
+    """[program:NAME]'s settings as supervisord reads them: the main config,
+    then each file its [include] files= names (whitespace-separated globs,
+    relative to the main config's directory, each sorted), later ones
+    overriding earlier ones; %(here)s is each file's own directory; all read
+    under the root. None when there is no config or it cannot be read."""
+    if config is None:
+        return None
+    import glob
+
+    section = "program:" + name
+    try:
+        sections = read_ini(read_config_file(config), (section, "include"))
+        here = container_dir(config, root)
+        settings = expanded(sections.get(section, {}), here)
+        paths = []
+        for pattern in expand(sections.get("include", {}).get("files", ""), here).split():
+            paths += sorted(glob.glob(under_root(root, os.path.join(here, pattern))))
+        if len(paths) > INCLUDE_LIMIT:
+            return None
+        for path in paths:
+            if os.path.isfile(path):  # what supervisord's parser cannot open, it skips
+                found = read_ini(read_config_file(path), (section,)).get(section, {})
+                settings.update(expanded(found, container_dir(path, root)))
+    except (Verdict, OSError, ValueError):
+        return None
+    return settings
+
+
+def expanded(settings, here):
+    return dict((key, expand(value, here)) for key, value in settings.items())
 
 
 # ---------------------------------------------------------------------------
@@ -746,11 +1058,14 @@ class OutputTail(object):
 def probe(opts):
     """One run of the whole check, bounded by --timeout."""
     deadline = time.monotonic() + opts.timeout
+    start = None
     try:
-        start_phrase = check_start(opts, deadline)
-        return check_hook(opts, deadline, start_phrase)
-    except Verdict as verdict:
-        return verdict
+        start_phrase, start = check_start(opts, deadline)
+        verdict = check_hook(opts, deadline, start_phrase)
+    except Verdict as failure:
+        verdict = failure
+    verdict.start = verdict.start or start
+    return verdict
 
 
 def first_line(verdict):
@@ -781,8 +1096,9 @@ def printable(output, budget):
     return data.decode("utf-8")
 
 
-def hook_output_text(verdict, budget):
-    """What follows the first line: the hook's output, only on failure."""
+def output_text(verdict, budget):
+    """What follows the first line, only on failure: the hook's output, or
+    start's own last words."""
     if verdict.ready or not verdict.output or budget <= len(CUT_MARK):
         return ""
     body = printable(verdict.output, budget - 1)
@@ -791,17 +1107,18 @@ def hook_output_text(verdict, budget):
 
 def render_text(verdict):
     head = first_line(verdict) + "\n"
-    return (head + hook_output_text(verdict, OUTPUT_LIMIT - len(head.encode("utf-8")))).encode("utf-8")
+    return (head + output_text(verdict, OUTPUT_LIMIT - len(head.encode("utf-8")))).encode("utf-8")
 
 
 def render_json(verdict, extra=None):
     import json
 
     record = {"ready": verdict.ready, "code": verdict.code, "reason": first_line(verdict)}
+    record["start"] = verdict.start.as_json() if verdict.start else None
     record.update(extra or {})
 
     def encoded(budget):
-        record["output"] = hook_output_text(verdict, budget)
+        record["output"] = output_text(verdict, budget)
         return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
     whole = encoded(OUTPUT_LIMIT)
@@ -845,12 +1162,12 @@ def wait_until_ready(opts):
             else:
                 written += write(("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8"))
         last = verdict
-        stop = verdict.ready or isinstance(verdict, Interrupted) or time.monotonic() + opts.interval > end
+        stop = verdict.ready or verdict.final or isinstance(verdict, Interrupted) or time.monotonic() + opts.interval > end
         if stop:
             break
         time.sleep(opts.interval)
-    if not opts.json:  # the last failure's hook output, within what is left of 10 KiB
-        write(hook_output_text(last, OUTPUT_LIMIT - written).encode("utf-8"))
+    if not opts.json:  # the last failure's output, within what is left of 10 KiB
+        write(output_text(last, OUTPUT_LIMIT - written).encode("utf-8"))
     return last
 
 

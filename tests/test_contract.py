@@ -51,7 +51,8 @@ def test_launcher_exit_code_matches_the_constant():
 
 def test_readme_flags_match_the_code():
     documented = {cell.split()[0] for cell in readme_table("Flags")}
-    assert documented == set(rp.VALUE_FLAGS) | set(rp.SWITCHES) - {"-h"}
+    assert documented == (set(rp.VALUE_FLAGS) | set(rp.SWITCHES)) - set(rp.ALIASES)
+    assert set(rp.ALIASES) == {"-h", "-s"}
 
 
 def test_readme_environment_matches_the_code():

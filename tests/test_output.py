@@ -12,7 +12,10 @@ def test_first_line_names_exit_code_and_reason(running):
     running.restart_start()
     running.wait_for_state("EXITED")
     assert running.process_info()["exitstatus"] == 1
-    assert running.probe().text == "not ready (exit 2): start exited with status 1\n"
+    assert running.probe().text == (
+        "not ready (exit 2): start exited with status 1, and supervisord will not restart it (autorestart=false): "
+        "this will not change by itself; its output went to syslog\n"
+    )
 
 
 def test_ready_output_is_one_line(ready):
@@ -52,7 +55,10 @@ def test_json_output(ready):
 
 def test_json_output_when_ready(ready):
     record = json.loads(ready.probe("--json").text)
-    assert record == {"ready": True, "code": 0, "reason": "ready: start exited with status 0; no hook", "output": ""}
+    assert record == {
+        "ready": True, "code": 0, "reason": "ready: start exited with status 0; no hook", "output": "",
+        "start": {"state": "EXITED", "exitstatus": 0, "final": True},
+    }
 
 
 def test_json_output_stays_under_10_kib(ready):

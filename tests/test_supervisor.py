@@ -63,7 +63,7 @@ def test_here_expands_to_the_config_directory(running):
 def test_credentials_from_supervisorctl_section_are_sent(container):
     conf = container.path("/etc/supervisor/supervisord.conf")
     text = open(conf).read()
-    text = text.replace("chmod = 0700", "chmod = 0700\nusername = probe\npassword = s3cret")
+    text = text.replace("chmod=0700", "chmod=0700\nusername = probe\npassword = s3cret")
     container.write("/etc/supervisor/supervisord.conf", text.replace(
         "[supervisorctl]\n", "[supervisorctl]\nusername = probe\npassword = s3cret\n"))
     container.credentials = ("probe", "s3cret")

@@ -1,0 +1,279 @@
+"""A container laid out as SONiC's are: Debian's supervisord.conf with an
+[include] of conf.d/, where the supervisord-dependent-startup listener starts
+rsyslogd, then start (dependent_startup_wait_for=rsyslogd:running), then the
+feature. What the probe tells of start there, and what --wait and --json do
+with it. A real supervisord on the fake container, the probe as kubelet runs it."""
+
+import json
+import os
+import socket
+
+import pytest
+
+import readiness_probe as rp
+from fake_container import PROGRAMS
+
+FAILING_START = "echo 'start.sh: cannot render bgpd.conf: template error' >&2\necho 'start.sh: giving up'\nexit 1"
+
+
+def start_logs_to_a_file(container, **more):
+    """start's output kept by supervisord in a file, not sent to syslog."""
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.log", stderr_logfile=None,
+                           redirect_stderr="true", **more)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- what the first line tells of start --------------------------------------
+def test_start_that_was_never_started_says_so_and_names_what_it_waits_for(container):
+    container.edit_program("rsyslogd", startsecs=1000)  # rsyslogd stays STARTING: start waits
+    container.start_supervisord().wait_for_state("STARTING", name="rsyslogd")
+    result = container.probe()
+    assert result.code == 2, result
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STARTING"
+    )
+
+
+def test_start_blocked_by_a_fatal_dependency_says_why_and_that_it_will_not_change(container):
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    container.edit_program("rsyslogd", autostart="true", dependent_startup="false", startretries=0)
+    container.start_supervisord().wait_for_state("FATAL", name="rsyslogd")
+    result = container.probe()
+    assert result.code == 2, result
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is FATAL "
+        "(can't find command '%s'): this will not change by itself" % container.path("/usr/sbin/rsyslogd")
+    )
+
+
+def test_start_waiting_for_a_program_supervisord_does_not_have_says_so(container):
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running nosuchd:running",
+                           dependent_startup="false")
+    container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running and nosuchd:running, "
+        "and rsyslogd is RUNNING, nosuchd is not a supervisord program"
+    )
+
+
+def test_running_start_has_no_exit_status_in_its_reason(container):
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("RUNNING")
+    result = container.probe()
+    assert result.first_line == "not ready (exit 2): start is RUNNING: start.sh has not finished"
+    assert "exit status" not in result.text
+
+
+# -- start's own last words ----------------------------------------------------
+def test_failed_start_logging_to_syslog_says_where_its_output_went(container):
+    container.write_start(FAILING_START)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert result.first_line.endswith("; its output went to syslog"), result
+    assert result.text.count("\n") == 1  # nothing follows: supervisord holds none of it
+
+
+def test_failed_start_is_followed_by_the_tail_of_its_log(container):
+    container.write_start(FAILING_START)
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "syslog" not in result.first_line
+    assert result.text.split("\n", 1)[1] == (
+        "[start's stdout, %s]\n"
+        "start.sh: cannot render bgpd.conf: template error\n"
+        "start.sh: giving up\n" % container.process_info()["stdout_logfile"]
+    )
+
+
+def test_failed_start_with_separate_logs_shows_both(container):
+    container.write_start(FAILING_START)
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.out", stderr_logfile="/var/log/supervisor/start.err")
+    container.start_supervisord().wait_for_state("EXITED")
+    text = container.probe().text
+    out = text.index("[start's stdout, ")
+    err = text.index("[start's stderr, ")
+    assert "giving up" in text[out:err]
+    assert "template error" in text[err:]
+
+
+def test_start_log_with_control_characters_is_still_shown(container):
+    container.write_start("printf '\\033[31mred failure\\033[0m\\001\\n'; exit 4")
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "?[31mred failure?[0m?" in result.text
+
+
+def test_long_start_log_keeps_its_tail_within_10_kib(container):
+    container.write_start("i=0; while [ $i -lt 3000 ]; do echo \"line $i of start.sh\"; i=$((i+1)); done; exit 1")
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert len(result.output) <= rp.OUTPUT_LIMIT
+    assert result.text.endswith("line 2999 of start.sh\n")
+    assert "[... earlier output cut]" in result.text
+
+
+def test_start_that_is_running_shows_no_log(container):
+    container.write_start("echo still initialising; exec sleep 1000")
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("RUNNING")
+    assert container.probe().text.count("\n") == 1
+
+
+# -- start's config, read as supervisord reads it -----------------------------
+def test_a_later_included_file_overrides_starts_settings(container):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/zz-override.conf", "[program:start]\nautorestart = true\n")
+    assert "supervisord will restart it (autorestart=true)" in container.probe().first_line
+
+
+def test_relative_include_with_here_and_env_is_followed(container):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    os.makedirs(container.path("/etc/supervisor/programs"))
+    os.rename(container.path(PROGRAMS), container.path("/etc/supervisor/programs/sonic.ini"))
+    container.write("/etc/supervisor/supervisord.conf", main.replace(
+        "files = /etc/supervisor/conf.d/*.conf", "files = nothing/*.conf\n    %(here)s/%(ENV_RP_PROGRAMS)s/*.ini"))
+    env = dict(os.environ, RP_PROGRAMS="programs")
+    assert "will not restart it (autorestart=false)" in container.probe(env=env).first_line
+    env["RP_PROGRAMS"] = "elsewhere"
+    result = container.probe(env=env)
+    assert result.first_line == "not ready (exit 2): start exited with status 1"  # start's config not found: no claim
+
+
+def test_exit_code_listed_in_exitcodes_is_final_under_autorestart_unexpected(container):
+    container.write_start("exit 3")
+    container.edit_program("start", autorestart="unexpected", exitcodes="0,3")
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert "will not restart it (exit status 3 is in exitcodes=0,3): this will not change by itself" in result.first_line
+
+
+# -- --wait gives up at once on a start that failed for good -------------------
+def test_wait_stops_at_once_when_start_failed_for_good(container, figure):
+    container.write_start(FAILING_START)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe("--wait", "120", "--interval", "2")
+    assert result.code == 2, result
+    assert result.elapsed < 60, result  # far below the 120 s it would otherwise wait
+    assert result.text.count("\n") == 1
+    assert result.first_line.endswith("this will not change by itself; its output went to syslog"), result
+    figure("--wait 120 on a start that exited 1 under autorestart=false: gave up after (s)", "%.3f" % result.elapsed)
+
+
+def test_wait_keeps_waiting_while_supervisord_will_restart_start(container):
+    # fails once, then succeeds: autorestart=unexpected restarts it after the exit 1
+    container.write_start('[ -e "${0%/usr/bin/start.sh}/var/run/tried" ] && exit 0\n'
+                          ': > "${0%/usr/bin/start.sh}/var/run/tried"; sleep 1; exit 1')
+    container.edit_program("start", autorestart="unexpected", exitcodes="0")
+    container.start_supervisord()
+    result = container.probe("--wait", "60", "--interval", "0.1")
+    assert result.code == 0, result
+    assert os.path.exists(container.path("/var/run/tried"))
+
+
+def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/huge.conf", ";" * (rp.CONFIG_LIMIT + 1))
+    result = container.probe("--wait", "1.5", "--interval", "0.2")
+    assert result.code == 2, result
+    assert result.elapsed >= 1.5 - 0.2, result
+    assert result.first_line.endswith("start exited with status 1"), result
+
+
+# -- --json tells the controller start's state ---------------------------------
+def test_json_reports_starts_state_exit_status_and_finality(container):
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("RUNNING")
+    record = json.loads(container.probe("--json").text)
+    assert record["start"] == {"state": "RUNNING", "exitstatus": None, "final": False}
+    container.rpc().supervisor.stopProcess("start")
+    container.write_start("exit 5")
+    container.restart_start()
+    container.wait_for_state("EXITED")
+    record = json.loads(container.probe("--json").text)
+    assert record["start"] == {"state": "EXITED", "exitstatus": 5, "final": True}
+    assert record["code"] == 2 and record["ready"] is False
+
+
+def test_json_start_is_null_without_supervisord(container):
+    import shutil
+
+    shutil.rmtree(container.path("/etc/supervisor"))
+    assert json.loads(container.probe("--json").text)["start"] is None
+
+
+# -- supervisord on TCP ----------------------------------------------------------
+def listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%(port)d\n", auth=""):
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    main = main.replace("[unix_http_server]\nfile=/var/run/supervisor.sock", "[inet_http_server]\nport=127.0.0.1:%d%s" % (port, auth))
+    main = main.replace("serverurl=unix:///var/run/supervisor.sock", ctl % {"port": port})
+    container.write("/etc/supervisor/supervisord.conf", main)
+    container.serverurl = "http://127.0.0.1:%d" % port
+
+
+def test_supervisord_on_tcp_is_asked_at_its_serverurl(container):
+    listen_on_tcp_only(container, free_port())
+    container.start_supervisord().wait_for_state("EXITED")
+    assert not os.path.exists(container.path("/var/run/supervisor.sock"))
+    result = container.probe()
+    assert result.code == 0, result
+
+
+def test_inet_http_server_port_is_used_when_nothing_else_names_a_server(container):
+    listen_on_tcp_only(container, free_port(), ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe().code == 0
+
+
+def test_tcp_credentials_are_sent(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, auth="\nusername=probe\npassword=s3cret",
+                       ctl="serverurl=http://127.0.0.1:%(port)d\nusername=probe\npassword=s3cret\n")
+    container.credentials = ("probe", "s3cret")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe().code == 0
+    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", text.replace("password=s3cret\n", "password=wrong\n"))
+    result = container.probe()
+    assert result.code == 69 and "HTTP 401" in result.first_line, result
+
+
+@pytest.mark.parametrize("flag", ["--serverurl", "-s"])
+def test_serverurl_flag_names_a_tcp_server(container, flag):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile=/var/run/nowhere.sock\n")
+    assert container.probe().code == 69
+    result = container.probe(flag, "http://127.0.0.1:%d" % port)
+    assert result.code == 0, result
+
+
+def test_serverurl_flag_names_a_unix_socket_under_the_root(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile=/var/run/nowhere.sock\n")
+    assert running.probe("--serverurl", "unix:///var/run/supervisor.sock").code == 0
+
+
+def test_tcp_server_that_refuses_is_69_naming_its_url(container):
+    port = free_port()
+    result = container.probe("--serverurl", "http://127.0.0.1:%d" % port)
+    assert result.code == 69, result
+    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at http://127.0.0.1:%d: " % port)
