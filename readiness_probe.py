@@ -815,7 +815,8 @@ def program_settings(config, root, name):
     then each file its [include] files= names (whitespace-separated globs,
     relative to the main config's directory, each sorted), later ones
     overriding earlier ones; %(here)s is each file's own directory; all read
-    under the root. None when there is no config or it cannot be read."""
+    under the root. None when there is no config, it cannot be read, or it
+    has no such program (then it is not the config supervisord runs)."""
     if config is None:
         return None
     import glob
@@ -824,6 +825,7 @@ def program_settings(config, root, name):
     try:
         sections = read_ini(read_config_file(config), (section, "include"))
         here = container_dir(config, root)
+        found = section in sections
         settings = expanded(sections.get(section, {}), here)
         paths = []
         for pattern in expand(sections.get("include", {}).get("files", ""), here).split():
@@ -832,11 +834,12 @@ def program_settings(config, root, name):
             return None
         for path in paths:
             if os.path.isfile(path):  # what supervisord's parser cannot open, it skips
-                found = read_ini(read_config_file(path), (section,)).get(section, {})
-                settings.update(expanded(found, container_dir(path, root)))
+                included = read_ini(read_config_file(path), (section,))
+                found = found or section in included
+                settings.update(expanded(included.get(section, {}), container_dir(path, root)))
     except (Verdict, OSError, ValueError):
         return None
-    return settings
+    return settings if found else None
 
 
 def expanded(settings, here):

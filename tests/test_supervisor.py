@@ -67,6 +67,7 @@ def test_credentials_from_supervisorctl_section_are_sent(container):
     container.write("/etc/supervisor/supervisord.conf", text.replace(
         "[supervisorctl]\n", "[supervisorctl]\nusername = probe\npassword = s3cret\n"))
     container.credentials = ("probe", "s3cret")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
     container.start_supervisord().wait_for_state("EXITED")
     assert container.probe().code == 0
     assert container.probe("--socket", "/var/run/supervisor.sock").code == 0  # --socket keeps the credentials
