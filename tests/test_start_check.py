@@ -62,6 +62,7 @@ def test_not_ready_when_start_could_not_be_spawned(container):
 
 def test_not_ready_when_start_was_stopped(container):
     container.write_start("exec sleep 1000")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # no listener to start it again
     container.start_supervisord().wait_for_state("RUNNING")
     container.rpc().supervisor.stopProcess("start")
     container.wait_for_state("STOPPED")
