@@ -10,6 +10,7 @@ deadline starts after the interpreter has, and must end before timeoutSeconds.
 
 import glob
 import os
+import re
 import sys
 
 import pytest
@@ -21,6 +22,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(REPO, "examples")
 MANIFESTS = sorted(glob.glob(os.path.join(EXAMPLES, "*.yaml")) + glob.glob(os.path.join(EXAMPLES, "*.yml")))
 DAEMONSET = os.path.join(EXAMPLES, "daemonset.yaml")
+README = os.path.join(REPO, "README.md")
 
 # The first kubernetes-validate release that ships the schemas of a current
 # Kubernetes (and of one with startupProbe, which came in 1.16).
@@ -106,6 +108,17 @@ def probe_deadline_ms(container):
             value = variable["value"]
             deadline = rp.parse_seconds(value, rp.ENV_TIMEOUT) if value else rp.DEFAULT_TIMEOUT
     return 1000 * deadline
+
+
+def readme_probe_stanzas():
+    """The first yaml block of the README's Kubernetes section, parsed."""
+    with open(README) as f:
+        text = f.read()
+    section = re.search(r"^## Kubernetes\n(.*?)(?=^## )", text, re.M | re.S)
+    assert section, "README.md has no Kubernetes section"
+    block = re.search(r"^```yaml\n(.*?)^```$", section.group(1), re.M | re.S)
+    assert block, "README.md's Kubernetes section has no yaml block"
+    return yaml.safe_load(block.group(1))
 
 
 manifests = pytest.mark.parametrize("path", MANIFESTS, ids=os.path.basename)
@@ -198,3 +211,8 @@ def test_daemonset_min_ready_seconds_outlasts_a_readiness_failure():
     for where, readiness in probes(DAEMONSET, "readinessProbe"):
         flip = field(readiness, "failureThreshold") * field(readiness, "periodSeconds")
         assert min_ready > flip, "%s: minReadySeconds %d, readiness fails after %d s" % (where, min_ready, flip)
+
+
+def test_readme_shows_the_daemonsets_probes():
+    ((_, container),) = containers(DAEMONSET)
+    assert readme_probe_stanzas() == {kind: container[kind] for kind in PROBES}
