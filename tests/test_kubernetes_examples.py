@@ -1,5 +1,7 @@
-"""The manifests under examples/: valid Kubernetes objects whose readiness
-probe runs the probe and lets it finish within its own deadline.
+"""The manifests under examples/: valid Kubernetes objects, for the oldest and
+the newest Kubernetes release that kubernetes-validate ships, whose containers
+run the probe as a startupProbe and as a readinessProbe, never as a
+livenessProbe, and let it finish within its own deadline.
 
 kubelet does not kill an exec probe that outlives timeoutSeconds, so the probe
 bounds itself (--timeout, READINESS_PROBE_TIMEOUT, default 0.8 s); that
@@ -8,6 +10,7 @@ deadline starts after the interpreter has, and must end before timeoutSeconds.
 
 import glob
 import os
+import re
 import sys
 
 import pytest
@@ -15,20 +18,31 @@ import yaml
 
 import readiness_probe as rp
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(REPO, "examples")
 MANIFESTS = sorted(glob.glob(os.path.join(EXAMPLES, "*.yaml")) + glob.glob(os.path.join(EXAMPLES, "*.yml")))
+DAEMONSET = os.path.join(EXAMPLES, "daemonset.yaml")
+README = os.path.join(REPO, "README.md")
 
-# The Kubernetes release whose API the examples are checked against, and the
-# first kubernetes-validate release that ships its schemas.
-KUBERNETES_VERSION = "1.35"
+# The first kubernetes-validate release that ships the schemas of a current
+# Kubernetes (and of one with startupProbe, which came in 1.16).
 KUBERNETES_VALIDATE_MIN = "1.35.0"
 
 PROBE_COMMANDS = (
     ["/usr/bin/readiness_probe.sh"],  # the POSIX launcher
     ["python3", "/usr/bin/readiness_probe.py"],  # images without /bin/sh
 )
-KUBELET_DEFAULT_TIMEOUT_SECONDS = 1
+PROBES = ("startupProbe", "readinessProbe")  # what runs the probe, in the order kubelet runs them
+# kubelet's values for a probe's fields left out.
+PROBE_DEFAULTS = {
+    "initialDelaySeconds": 0,
+    "timeoutSeconds": 1,
+    "periodSeconds": 10,
+    "successThreshold": 1,
+    "failureThreshold": 3,
+}
 STARTUP_MS = 100  # the interpreter's start and the probe's import, before its deadline starts
+SLOW_START_SECONDS = 60  # the least time a startupProbe must give start.sh before the container is restarted
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +54,16 @@ def kubernetes_validate():
     import kubernetes_validate
 
     return kubernetes_validate
+
+
+@pytest.fixture(params=["oldest", "newest"])
+def kubernetes_version(request, kubernetes_validate):
+    """The oldest or the newest Kubernetes release whose schemas the installed
+    kubernetes-validate ships (the releases it lists for --kubernetes-version)."""
+    from kubernetes_validate.utils import all_versions
+
+    versions = all_versions()
+    return versions[0] if request.param == "oldest" else versions[-1]
 
 
 def documents(path):
@@ -54,15 +78,23 @@ def pod_spec(document):
     return ((document.get("spec") or {}).get("template") or {}).get("spec") or {}
 
 
-def probed_containers(path):
-    """(where, container) for every container with a readiness probe."""
+def containers(path):
+    """(where, container) for every container of every document."""
     found = []
     for index, document in enumerate(documents(path)):
         for container in pod_spec(document).get("containers") or ():
-            if "readinessProbe" in container:
-                where = "document %d, container %r" % (index, container.get("name"))
-                found.append((where, container))
+            found.append(("document %d, container %r" % (index, container.get("name")), container))
     return found
+
+
+def probes(path, *kinds):
+    """(where, probe) for every probe of these kinds (default: PROBES) there is."""
+    return [("%s, %s" % (where, kind), container[kind]) for where, container in containers(path)
+            for kind in kinds or PROBES if kind in container]
+
+
+def field(probe, name):
+    return probe.get(name, PROBE_DEFAULTS[name])
 
 
 def probe_deadline_ms(container):
@@ -78,6 +110,17 @@ def probe_deadline_ms(container):
     return 1000 * deadline
 
 
+def readme_probe_stanzas():
+    """The first yaml block of the README's Kubernetes section, parsed."""
+    with open(README) as f:
+        text = f.read()
+    section = re.search(r"^## Kubernetes\n(.*?)(?=^## )", text, re.M | re.S)
+    assert section, "README.md has no Kubernetes section"
+    block = re.search(r"^```yaml\n(.*?)^```$", section.group(1), re.M | re.S)
+    assert block, "README.md's Kubernetes section has no yaml block"
+    return yaml.safe_load(block.group(1))
+
+
 manifests = pytest.mark.parametrize("path", MANIFESTS, ids=os.path.basename)
 
 
@@ -86,39 +129,90 @@ def test_examples_hold_manifests():
 
 
 @manifests
-def test_every_document_is_a_valid_kubernetes_object(path, kubernetes_validate):
-    """Strict: a misspelt or unknown field fails, as does a value of the wrong type."""
+def test_every_document_is_a_valid_kubernetes_object(path, kubernetes_validate, kubernetes_version):
+    """As `kubernetes-validate --strict -k VERSION`: a misspelt or unknown
+    field fails, as does a value of the wrong type."""
     problems = []
     for index, document in enumerate(documents(path)):
         try:
-            kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+            checked = kubernetes_validate.validate(document, kubernetes_version, strict=True)
         except kubernetes_validate.ValidationError as error:
             where = ".".join(str(key) for key in error.path)
             problems.append("document %d, at %s: %s" % (index, where, error.message))
         except (kubernetes_validate.SchemaNotFoundError, kubernetes_validate.InvalidSchemaError) as error:
             problems.append("document %d: %s" % (index, error.message))
+        else:
+            assert kubernetes_version.startswith(checked + "."), "checked against %s, not %s" % (checked, kubernetes_version)
     if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+        pytest.fail("Kubernetes %s:\n%s" % (kubernetes_version, "\n".join(problems)), pytrace=False)
 
 
 @manifests
-def test_every_manifest_has_a_readiness_probe(path):
-    assert probed_containers(path), "no container with a readinessProbe"
+def test_every_container_runs_the_probe_as_startup_and_readiness_probe(path):
+    assert containers(path), "no container"
+    for where, container in containers(path):
+        for kind in PROBES:
+            assert kind in container, "%s: no %s" % (where, kind)
 
 
 @manifests
-def test_readiness_probe_runs_the_launcher_or_python3_on_the_probe(path):
-    for where, container in probed_containers(path):
-        command = (container["readinessProbe"].get("exec") or {}).get("command")
+def test_probes_run_the_launcher_or_python3_on_the_probe(path):
+    for where, probe in probes(path):
+        command = (probe.get("exec") or {}).get("command")
         assert command in PROBE_COMMANDS, "%s: exec command %r" % (where, command)
 
 
 @manifests
+def test_no_liveness_probe_runs_the_probe(path):
+    """A failing hook would restart the container, whose start.sh the probe
+    then fails again: a restart loop."""
+    for where, container in containers(path):
+        command = ((container.get("livenessProbe") or {}).get("exec") or {}).get("command")
+        assert command not in PROBE_COMMANDS, "%s: livenessProbe runs %r" % (where, command)
+
+
+@manifests
+def test_startup_probe_gives_a_slow_start_sh_its_budget(path):
+    """kubelet restarts the container when the startupProbe has not passed
+    within initialDelaySeconds + failureThreshold x periodSeconds."""
+    for where, startup in probes(path, "startupProbe"):
+        budget = field(startup, "initialDelaySeconds") + field(startup, "failureThreshold") * field(startup, "periodSeconds")
+        assert budget >= SLOW_START_SECONDS, "%s: gives start.sh %d s" % (where, budget)
+
+
+@manifests
+def test_startup_probe_success_threshold_is_one(path):
+    """The API server refuses any other value; the schema does not say so."""
+    for where, startup in probes(path, "startupProbe"):
+        assert field(startup, "successThreshold") == 1, where
+
+
+@manifests
 def test_timeout_seconds_exceeds_the_probe_deadline_with_room_to_start(path):
-    for where, container in probed_containers(path):
-        timeout_ms = 1000 * container["readinessProbe"].get("timeoutSeconds", KUBELET_DEFAULT_TIMEOUT_SECONDS)
+    for where, container in containers(path):
         deadline_ms = probe_deadline_ms(container)
-        assert timeout_ms > deadline_ms + STARTUP_MS, (
-            "%s: timeoutSeconds is %d ms, the probe's deadline %d ms plus %d ms to start"
-            % (where, timeout_ms, deadline_ms, STARTUP_MS)
-        )
+        for kind in PROBES:
+            if kind in container:
+                timeout_ms = 1000 * field(container[kind], "timeoutSeconds")
+                assert timeout_ms > deadline_ms + STARTUP_MS, (
+                    "%s, %s: timeoutSeconds is %d ms, the probe's deadline %d ms plus %d ms to start"
+                    % (where, kind, timeout_ms, deadline_ms, STARTUP_MS)
+                )
+
+
+def test_daemonset_min_ready_seconds_outlasts_a_readiness_failure():
+    """A new pod counts as available, and the rollout moves to the next
+    switch, once it has been ready for minReadySeconds: longer than the
+    readinessProbe takes to report a feature that fails right after its first
+    success."""
+    (daemonset,) = documents(DAEMONSET)
+    assert daemonset["kind"] == "DaemonSet"
+    min_ready = daemonset["spec"].get("minReadySeconds", 0)
+    for where, readiness in probes(DAEMONSET, "readinessProbe"):
+        flip = field(readiness, "failureThreshold") * field(readiness, "periodSeconds")
+        assert min_ready > flip, "%s: minReadySeconds %d, readiness fails after %d s" % (where, min_ready, flip)
+
+
+def test_readme_shows_the_daemonsets_probes():
+    ((_, container),) = containers(DAEMONSET)
+    assert readme_probe_stanzas() == {kind: container[kind] for kind in PROBES}
