@@ -83,3 +83,27 @@ def test_wait_output_stays_under_10_kib(ready):
     result = ready.probe("--wait", "0.2", "--interval", "0.1", "--timeout", "5")
     assert result.code == 3
     assert 9 * 1024 < len(result.output) <= 10 * 1024, len(result.output)
+
+
+def test_wait_ends_within_the_wait_plus_one_deadline_not_another_interval(ready):
+    """Never ready: the probe gives up within --wait plus one run's
+    deadline; it does not pause another --interval past the wait."""
+    ready.write_hook("exit 3")
+    wait, interval, timeout = 1.0, 20.0, 0.8
+    result = ready.probe("--wait", str(wait), "--interval", str(interval), "--timeout", str(timeout))
+    assert result.code == 3, result
+    assert result.elapsed < wait + timeout + 5, result  # 5 s for interpreter start on a loaded machine; 20 s pause
+
+
+def test_wait_runs_keep_their_own_deadline(ready):
+    """A hung hook is killed at each run's --timeout, not at the end of the
+    wait: the wait holds several runs, and ends at most --timeout after it."""
+    runs = ready.path("/tmp/runs")
+    ready.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; echo x >> %s; exec sleep 60' % runs)
+    result = ready.probe("--wait", "2", "--interval", "0.1", "--timeout", "0.3")
+    assert result.code == 124, result
+    assert re.match(STAMP + r" not ready \(exit 124\): hook did not finish within the deadline; its process group was "
+                    r"killed\n\Z", result.text), result
+    assert open(runs).read().count("x") >= 2, "one run took the whole wait"
+    assert result.elapsed < 2 + 0.3 + 5, result
+
