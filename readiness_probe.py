@@ -135,10 +135,11 @@ class Verdict(Exception):
 
 
 class Interrupted(Verdict):
-    """The probe was told to stop (SIGTERM, SIGINT) while the hook ran."""
+    """The probe was told to stop (SIGTERM, SIGINT) while the hook ran, or
+    in the pause between --wait runs."""
 
-    def __init__(self, sig, output=b""):
-        Verdict.__init__(self, EXIT_SIGNAL_BASE + sig, "the probe received %s; the hook was killed" % signal_name(sig), output)
+    def __init__(self, sig, output=b"", then="the hook was killed"):
+        Verdict.__init__(self, EXIT_SIGNAL_BASE + sig, "the probe received %s; %s" % (signal_name(sig), then), output)
 
 
 class Options(object):
@@ -836,8 +837,9 @@ def wait_until_ready(opts):
     end = time.monotonic() + opts.wait
     last = None
     written = 0
+    stopped_by = None
     while True:
-        verdict = probe(opts)
+        verdict = Interrupted(stopped_by, last.output, "it stopped waiting") if stopped_by else probe(opts)
         if last is None or (verdict.code, verdict.reason) != (last.code, last.reason):
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             if opts.json:
@@ -848,10 +850,24 @@ def wait_until_ready(opts):
         stop = verdict.ready or isinstance(verdict, Interrupted) or time.monotonic() + opts.interval > end
         if stop:
             break
-        time.sleep(opts.interval)
+        stopped_by = pause(opts.interval)
     if not opts.json:  # the last failure's hook output, within what is left of 10 KiB
         write(hook_output_text(last, OUTPUT_LIMIT - written).encode("utf-8"))
     return last
+
+
+def pause(seconds):
+    """Sleep between --wait runs. SIGTERM or SIGINT ends the pause: return
+    its number (None when the time is up). Both are blocked and waited for
+    with sigtimedwait rather than caught: a handler could fire anywhere once
+    the pause is over."""
+    stops = (signal.SIGTERM, signal.SIGINT)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        received = signal.sigtimedwait(stops, seconds)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    return received.si_signo if received else None
 
 
 def help_text():

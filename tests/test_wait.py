@@ -3,6 +3,10 @@ timestamped line per change of verdict, exit code of the last run."""
 
 import json
 import re
+import signal
+import time
+
+import pytest
 
 from fake_container import live_processes_with, unique_sleep, wait_for
 
@@ -107,3 +111,25 @@ def test_wait_runs_keep_their_own_deadline(ready):
     assert open(runs).read().count("x") >= 2, "one run took the whole wait"
     assert result.elapsed < 2 + 0.3 + 5, result
 
+
+def process_state(pid):
+    """The one-letter state of /proc/<pid>/stat: R running, S sleeping..."""
+    with open("/proc/%d/stat" % pid, "rb") as f:
+        return f.read().rsplit(b")", 1)[1].split()[0].decode()
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_wait_stops_when_told_to_stop_during_the_pause(ready, sig, code):
+    ready.write_hook("echo 'sessions down'; exit 3")
+    proc = ready.start_probe("--wait", "600", "--interval", "300")
+    first = proc.stdout.readline().decode()
+    assert re.match(STAMP + r" not ready \(exit 3\): hook exited 3\n\Z", first), first
+    # The verdict is out; asleep from now on means in the pause (the hook has exited).
+    wait_for(lambda: process_state(proc.pid) == "S", 10, "the probe to pause")
+    told = time.monotonic()
+    proc.send_signal(sig)
+    rest = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == code, (proc.returncode, rest)
+    assert time.monotonic() - told < 5, "not promptly"
+    assert re.match(STAMP + r" not ready \(exit %d\): the probe received %s; it stopped waiting\n"
+                    r"sessions down\n\Z" % (code, sig.name), rest), rest
