@@ -4,6 +4,7 @@ timestamped line per change of verdict, exit code of the last run."""
 import json
 import re
 import signal
+import sys
 import time
 
 import pytest
@@ -133,3 +134,20 @@ def test_wait_stops_when_told_to_stop_during_the_pause(ready, sig, code):
     assert time.monotonic() - told < 5, "not promptly"
     assert re.match(STAMP + r" not ready \(exit %d\): the probe received %s; it stopped waiting\n"
                     r"sessions down\n\Z" % (code, sig.name), rest), rest
+
+
+def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
+    """The pause blocks SIGTERM and SIGINT to wait for them; the next run's
+    hook must not inherit that (it could not be told to stop)."""
+    from test_hook import signal_set
+
+    runs = ready.path("/tmp/runs")
+    ready.write_hook(  # not sh: dash clears its signal mask when it starts
+        "import os, sys\nos.makedirs(os.path.dirname(%r), exist_ok=True)\nopen(%r, 'a').write('x')\n"
+        "sys.stdout.write(open('/proc/self/status').read())\nsys.exit(3)" % (runs, runs),
+        interpreter=sys.executable,
+    )
+    result = ready.probe("--wait", "1", "--interval", "0.2", "--timeout", "10")
+    assert result.code == 3, result
+    assert open(runs).read().count("x") >= 2  # the output is the last run's, after a pause
+    assert not signal_set(result.text, "SigBlk") & {signal.SIGTERM, signal.SIGINT}, result
