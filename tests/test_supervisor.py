@@ -148,3 +148,29 @@ def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
     shutil.rmtree(container.path("/etc/supervisor"))
     container.write_hook("exit 7")
     assert container.probe().code == 7
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "unix:///var/run/supervisor.sock  # same",
+        "unix:///var/run/supervisor.sock\t# after a tab",
+        "unix:///var/run/supervisor.sock ; a semicolon",
+        "unix:///var/run/odd#name.sock",
+        "unix:///var/run/odd;name.sock",
+    ],
+    ids=["hash", "tab-hash", "semicolon", "hash-inside", "semicolon-inside"],
+)
+def test_config_values_are_read_as_supervisor_reads_them(container, value):
+    """A comment after a value ('#' or ';' after blank space) is not part of
+    it; the same characters inside a value are. Checked against supervisor's
+    own parser; the socket path shows in the message, as none is listening."""
+    from supervisor.options import UnhosedConfigParser
+
+    text = "[supervisorctl]\nserverurl = %s\n" % value
+    parser = UnhosedConfigParser()
+    parser.read_string(text)
+    socket_path = container.path(parser.get("supervisorctl", "serverurl")[len("unix://"):])
+    container.write("/etc/supervisor/supervisord.conf", text)
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
