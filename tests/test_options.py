@@ -131,3 +131,11 @@ def test_version_prints_the_version(container):
     result = container.probe("--version")
     assert result.code == 0
     assert result.text == "readiness_probe %s\n" % rp.__version__
+
+
+def test_dash_h_is_help(container):
+    result = container.probe("-h")
+    assert result.code == 0, result
+    assert result.output == container.probe("--help").output
+    assert result.text.startswith("usage: ")
+
