@@ -177,6 +177,7 @@ def parse_options(argv, environ):
     """Flags beat the environment; an empty environment value counts as unset."""
     opts = Options()
     given = {}
+    error = None  # the first one; raised unless --help or --version is given
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -184,7 +185,8 @@ def parse_options(argv, environ):
         if name in VALUE_FLAGS:
             if not has_value:
                 if not args:
-                    raise usage_error("%s needs a value" % name)
+                    error = error or usage_error("%s needs a value" % name)
+                    break
                 value = args.pop(0)
             given[name] = value
         elif arg in SWITCHES:
@@ -194,9 +196,11 @@ def parse_options(argv, environ):
                 opts.show = opts.show or ("version" if arg == "--version" else "help")
         else:
             kind = "flag" if arg.startswith("-") else "argument"
-            raise usage_error("unknown %s %r (see --help)" % (kind, arg))
+            error = error or usage_error("unknown %s %r (see --help)" % (kind, arg))
     if opts.show:
-        return opts  # --help and --version need no valid values
+        return opts  # --help and --version: exit 0 whatever else is given
+    if error:
+        raise error
     if "--interval" in given and "--wait" not in given:
         raise usage_error("--interval goes with --wait")
 

@@ -139,3 +139,19 @@ def test_dash_h_is_help(container):
     assert result.output == container.probe("--help").output
     assert result.text.startswith("usage: ")
 
+
+@pytest.mark.parametrize(
+    "args,first_line",
+    [
+        (["--help", "--frobnicate"], "usage: "),
+        (["extra", "-h"], "usage: "),
+        (["--help", "--timeout"], "usage: "),
+        (["--frobnicate", "--version"], "readiness_probe "),
+        (["--version", "--root", "/nonexistent/root", "extra"], "readiness_probe "),
+    ],
+    ids=["help-unknown-flag", "argument-h", "help-missing-value", "unknown-flag-version", "version-bad-root-argument"],
+)
+def test_help_and_version_exit_zero_whatever_else_is_given(container, args, first_line):
+    result = container.probe(*args)
+    assert result.code == 0, result
+    assert result.first_line.startswith(first_line), result
