@@ -147,10 +147,11 @@ class Verdict(Exception):
 
 
 class Interrupted(Verdict):
-    """The probe was told to stop (SIGTERM, SIGINT) while the hook ran."""
+    """The probe was told to stop (SIGTERM, SIGINT) while the hook ran, or
+    in the pause between --wait runs."""
 
-    def __init__(self, sig, output=b""):
-        Verdict.__init__(self, EXIT_SIGNAL_BASE + sig, "the probe received %s; the hook was killed" % signal_name(sig), output)
+    def __init__(self, sig, output=b"", then="the hook was killed"):
+        Verdict.__init__(self, EXIT_SIGNAL_BASE + sig, "the probe received %s; %s" % (signal_name(sig), then), output)
 
 
 class Options(object):
@@ -189,6 +190,7 @@ def parse_options(argv, environ):
     """Flags beat the environment; an empty environment value counts as unset."""
     opts = Options()
     given = {}
+    error = None  # the first one; raised unless --help or --version is given
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -196,7 +198,8 @@ def parse_options(argv, environ):
         if name in VALUE_FLAGS:
             if not has_value:
                 if not args:
-                    raise usage_error("%s needs a value" % name)
+                    error = error or usage_error("%s needs a value" % name)
+                    break
                 value = args.pop(0)
             given[ALIASES.get(name, name)] = value
         elif arg in SWITCHES:
@@ -206,9 +209,11 @@ def parse_options(argv, environ):
                 opts.show = opts.show or ("version" if arg == "--version" else "help")
         else:
             kind = "flag" if arg.startswith("-") else "argument"
-            raise usage_error("unknown %s %r (see --help)" % (kind, arg))
+            error = error or usage_error("unknown %s %r (see --help)" % (kind, arg))
     if opts.show:
-        return opts  # --help and --version need no valid values
+        return opts  # --help and --version: exit 0 whatever else is given
+    if error:
+        raise error
     if "--interval" in given and "--wait" not in given:
         raise usage_error("--interval goes with --wait")
     if "--serverurl" in given and "--socket" in given:
@@ -1156,8 +1161,9 @@ def wait_until_ready(opts):
     end = time.monotonic() + opts.wait
     last = None
     written = 0
+    stopped_by = None
     while True:
-        verdict = probe(opts)
+        verdict = Interrupted(stopped_by, last.output, "it stopped waiting") if stopped_by else probe(opts)
         if last is None or (verdict.code, verdict.reason) != (last.code, last.reason):
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             if opts.json:
@@ -1168,10 +1174,24 @@ def wait_until_ready(opts):
         stop = verdict.ready or verdict.final or isinstance(verdict, Interrupted) or time.monotonic() + opts.interval > end
         if stop:
             break
-        time.sleep(opts.interval)
+        stopped_by = pause(opts.interval)
     if not opts.json:  # the last failure's output, within what is left of 10 KiB
         write(output_text(last, OUTPUT_LIMIT - written).encode("utf-8"))
     return last
+
+
+def pause(seconds):
+    """Sleep between --wait runs. SIGTERM or SIGINT ends the pause: return
+    its number (None when the time is up). Both are blocked and waited for
+    with sigtimedwait rather than caught: a handler could fire anywhere once
+    the pause is over."""
+    stops = (signal.SIGTERM, signal.SIGINT)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        received = signal.sigtimedwait(stops, seconds)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    return received.si_signo if received else None
 
 
 def help_text():

@@ -96,3 +96,11 @@ def xmlrpc_fault(code, text):
     import xmlrpc.client
 
     return http_answer(xmlrpc.client.dumps(xmlrpc.client.Fault(code, text), methodresponse=True))
+
+
+def untyped_strings(body):
+    """An XML-RPC body with every <value><string>x</string></value> written
+    as <value>x</value>: a string too, by the XML-RPC spec."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return body.replace(b"<value><string>", b"<value>").replace(b"</string></value>", b"</value>")

@@ -2,6 +2,7 @@
 process group under the deadline and leaves nothing behind."""
 
 import os
+import signal
 
 import pytest
 
@@ -141,3 +142,21 @@ def test_example_python_hook_through_the_probe(ready):
     assert ready.probe("--timeout", "10").code == 5
     ready.write("/var/run/featured/sessions.json", '{"10.0.0.1": "established"}')
     assert ready.probe("--timeout", "10").code == 0
+
+
+def signal_set(status, field):
+    """The signals of a /proc/<pid>/status mask field ("SigIgn", "SigBlk") in a hook's output."""
+    line = [line for line in status.splitlines() if line.startswith(field + ":")][0]
+    mask = int(line.split()[1], 16)
+    return {number for number in range(1, 65) if mask >> (number - 1) & 1}
+
+
+def test_hook_starts_with_default_signal_dispositions(ready):
+    """Python ignores SIGPIPE and SIGXFSZ; a hook that inherited that would
+    see `yes | head -n1` print "Broken pipe" (yes gets EPIPE, not killed)."""
+    ready.write_hook("yes | head -n1; cat /proc/$$/status; exit 3")
+    result = ready.probe("--timeout", "10")
+    assert result.code == 3, result
+    assert result.text.split("\n")[1] == "y", result
+    assert "Broken pipe" not in result.text
+    assert not signal_set(result.text, "SigIgn") & {signal.SIGPIPE, signal.SIGXFSZ}, result

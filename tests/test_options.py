@@ -2,6 +2,7 @@
 bad input is one line and exit 64, never a traceback."""
 
 import os
+import shutil
 
 import pytest
 
@@ -131,3 +132,73 @@ def test_version_prints_the_version(container):
     result = container.probe("--version")
     assert result.code == 0
     assert result.text == "readiness_probe %s\n" % rp.__version__
+
+
+def test_dash_h_is_help(container):
+    result = container.probe("-h")
+    assert result.code == 0, result
+    assert result.output == container.probe("--help").output
+    assert result.text.startswith("usage: ")
+
+
+@pytest.mark.parametrize(
+    "args,first_line",
+    [
+        (["--help", "--frobnicate"], "usage: "),
+        (["extra", "-h"], "usage: "),
+        (["--help", "--timeout"], "usage: "),
+        (["--frobnicate", "--version"], "readiness_probe "),
+        (["--version", "--root", "/nonexistent/root", "extra"], "readiness_probe "),
+    ],
+    ids=["help-unknown-flag", "argument-h", "help-missing-value", "unknown-flag-version", "version-bad-root-argument"],
+)
+def test_help_and_version_exit_zero_whatever_else_is_given(container, args, first_line):
+    result = container.probe(*args)
+    assert result.code == 0, result
+    assert result.first_line.startswith(first_line), result
+
+
+def unused_socket():
+    """A socket path, absolute on the machine, that nothing listens on."""
+    import random
+
+    return "/var/run/rp-test-%06d.sock" % random.randrange(1000000)
+
+
+def test_root_defaults_to_slash(tmp_path):
+    """Neither --root nor READINESS_PROBE_ROOT: container paths are read
+    under /, whatever the working directory (the socket shows it)."""
+    from fake_container import run_probe
+
+    socket_path = unused_socket()
+    env = dict(os.environ)
+    env.pop("READINESS_PROBE_ROOT", None)
+    result = run_probe(["--socket", socket_path], env=env, cwd=str(tmp_path))
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
+
+
+def test_empty_root_in_the_environment_counts_as_unset(tmp_path):
+    from fake_container import run_probe
+
+    socket_path = unused_socket()
+    result = run_probe(["--socket", socket_path], env=dict(os.environ, READINESS_PROBE_ROOT=""), cwd=str(tmp_path))
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
+
+
+def test_empty_timeout_in_the_environment_counts_as_unset(ready):
+    ready.write_hook('echo "left=$READINESS_PROBE_TIME_LEFT"; exit 3')
+    result = ready.probe(env=dict(os.environ, READINESS_PROBE_TIMEOUT=""))
+    assert result.code == 3, result
+    assert 0 < float(result.text.split("left=")[1].split()[0]) <= rp.DEFAULT_TIMEOUT, result
+
+
+@pytest.mark.parametrize("flag", ["--timeout", "--wait", "--interval"])
+def test_a_week_is_the_longest_accepted(container, flag):
+    shutil.rmtree(container.path("/etc/supervisor"))  # no supervisord: ready at once
+    before = ["--wait", "1"] if flag == "--interval" else []
+    result = container.probe(*before + [flag, str(rp.MAX_SECONDS)])
+    assert result.code == 0, result
+    assert result.text.endswith("ready: no supervisord; no hook\n"), result
+    too_long = "%d.5" % rp.MAX_SECONDS
+    result = container.probe(*before + [flag, too_long])
+    assert result.text == "not ready (exit 64): %s\n" % seconds_error(flag, too_long), result

@@ -81,3 +81,12 @@ def test_json_output_keeps_as_much_as_fits_despite_escapes(ready):
     assert len(result.output) <= rp.OUTPUT_LIMIT
     assert len(result.output) > rp.OUTPUT_LIMIT - 64, len(result.output)  # \u0001 is 6 bytes: cut, not emptied
     assert record["output"].startswith("[... earlier output cut]\n\x01")
+
+
+def test_json_hook_exit_one_is_not_ready(ready):
+    ready.write_hook("echo 'Traceback: boom' >&2; exit 1")
+    result = ready.probe("--json")
+    assert result.code == rp.EXIT_HOOK_CRASHED == 1, result
+    assert json.loads(result.text) == {
+        "ready": False, "code": 1, "reason": "not ready (exit 1): hook exited 1", "output": "Traceback: boom\n",
+    }

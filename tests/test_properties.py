@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import readiness_probe as rp
 from fake_container import FakeContainer
-from misbehaving_server import MisbehavingServer, http_answer, xmlrpc_answer
+from misbehaving_server import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer
 
 ALLOWED = {0, 2, 69, 124}
 PROCESS_EXAMPLES = 60  # each runs the probe as a process
@@ -85,6 +85,14 @@ def test_any_answer_decodes_to_a_verdict_or_a_start_phrase(answer):
 def test_decoding_matches_xmlrpc_client(value):
     """The probe's small unmarshaller reads what xmlrpc.client writes."""
     body = xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode("utf-8")
+    assert rp.parse_xmlrpc_response(body) == xmlrpc.client.loads(body)[0][0]
+
+
+@settings(max_examples=DECODE_EXAMPLES, deadline=None)
+@given(value=values)
+def test_untyped_strings_decode_like_xmlrpc_client(value):
+    """<value>text</value>, a string by the spec, as xmlrpc.client reads it."""
+    body = untyped_strings(xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode("utf-8"))
     assert rp.parse_xmlrpc_response(body) == xmlrpc.client.loads(body)[0][0]
 
 

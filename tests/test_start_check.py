@@ -3,6 +3,8 @@
 Each test runs a real supervisord on a fresh fake container and the probe as
 kubelet runs it."""
 
+import os
+
 import readiness_probe as rp
 
 
@@ -102,9 +104,21 @@ def test_no_supervisor_in_the_container_skips_the_check(container):
 
 
 def test_hook_is_not_run_when_the_start_check_fails(container):
+    """The hook would leave a file behind: its output alone is not printed
+    when the start check fails, so only a side effect shows it ran."""
     container.write_start("exit 1")
-    container.write_hook("echo hook ran; exit 0")
+    ran = container.path("/tmp/hook-ran")
+    container.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; touch %s; echo hook ran; exit 0' % ran)
     container.start_supervisord().wait_for_state("EXITED")
     result = container.probe()
     assert result.code == 2, result
-    assert "hook ran" not in result.text
+    assert result.text == "not ready (exit 2): start exited with status 1\n"
+    assert not os.path.exists(ran), "the hook ran although the start check failed"
+
+
+def test_hook_is_not_run_when_supervisord_cannot_be_asked(container):
+    ran = container.path("/tmp/hook-ran")
+    container.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; touch %s; exit 0' % ran)
+    result = container.probe()  # configured, never started: no socket
+    assert result.code == rp.EXIT_SUPERVISOR, result
+    assert not os.path.exists(ran), "the hook ran although supervisord could not be asked"

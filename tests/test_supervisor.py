@@ -3,11 +3,12 @@ socket; 69 when it is configured but cannot be asked, 124 when too slow."""
 
 import os
 import shutil
+from xmlrpc.client import Fault, dumps
 
 import pytest
 
 import readiness_probe as rp
-from misbehaving_server import MisbehavingServer, http_answer, xmlrpc_answer, xmlrpc_fault
+from misbehaving_server import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer, xmlrpc_fault
 
 EXITED_ZERO = {"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
 
@@ -149,3 +150,48 @@ def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
     shutil.rmtree(container.path("/etc/supervisor"))
     container.write_hook("exit 7")
     assert container.probe().code == 7
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "unix:///var/run/supervisor.sock  # same",
+        "unix:///var/run/supervisor.sock\t# after a tab",
+        "unix:///var/run/supervisor.sock ; a semicolon",
+        "unix:///var/run/odd#name.sock",
+        "unix:///var/run/odd;name.sock",
+    ],
+    ids=["hash", "tab-hash", "semicolon", "hash-inside", "semicolon-inside"],
+)
+def test_config_values_are_read_as_supervisor_reads_them(container, value):
+    """A comment after a value ('#' or ';' after blank space) is not part of
+    it; the same characters inside a value are. Checked against supervisor's
+    own parser; the socket path shows in the message, as none is listening."""
+    from supervisor.options import UnhosedConfigParser
+
+    text = "[supervisorctl]\nserverurl = %s\n" % value
+    parser = UnhosedConfigParser()
+    parser.read_string(text)
+    socket_path = container.path(parser.get("supervisorctl", "serverurl")[len("unix://"):])
+    container.write("/etc/supervisor/supervisord.conf", text)
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
+
+
+@pytest.mark.parametrize(
+    "value,first_line",
+    [
+        ({"name": "start", "state": 200, "statename": "FATAL", "exitstatus": 0, "spawnerr": "  can't find command"},
+         "not ready (exit 2): start is FATAL (exit status 0): supervisord could not spawn it:   can't find command"),
+        (Fault(6, "SHUTDOWN_STATE"), "not ready (exit 69): supervisord answered fault 6: SHUTDOWN_STATE"),
+    ],
+    ids=["process-info", "fault"],
+)
+def test_untyped_values_are_strings(container, value, first_line):
+    """<value>text</value> without a type element is a string (the spec,
+    and xmlrpc.client): its text, spaces and all."""
+    body = untyped_strings(dumps(value if isinstance(value, Fault) else (value,), methodresponse=True))
+    assert b"<string>" not in body
+    with MisbehavingServer(socket_in(container), http_answer(body)):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == first_line + "\n", result

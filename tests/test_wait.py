@@ -3,6 +3,11 @@ timestamped line per change of verdict, exit code of the last run."""
 
 import json
 import re
+import signal
+import sys
+import time
+
+import pytest
 
 from fake_container import live_processes_with, unique_sleep, wait_for
 
@@ -83,3 +88,66 @@ def test_wait_output_stays_under_10_kib(ready):
     result = ready.probe("--wait", "0.2", "--interval", "0.1", "--timeout", "5")
     assert result.code == 3
     assert 9 * 1024 < len(result.output) <= 10 * 1024, len(result.output)
+
+
+def test_wait_ends_within_the_wait_plus_one_deadline_not_another_interval(ready):
+    """Never ready: the probe gives up within --wait plus one run's
+    deadline; it does not pause another --interval past the wait."""
+    ready.write_hook("exit 3")
+    wait, interval, timeout = 1.0, 20.0, 0.8
+    result = ready.probe("--wait", str(wait), "--interval", str(interval), "--timeout", str(timeout))
+    assert result.code == 3, result
+    assert result.elapsed < wait + timeout + 5, result  # 5 s for interpreter start on a loaded machine; 20 s pause
+
+
+def test_wait_runs_keep_their_own_deadline(ready):
+    """A hung hook is killed at each run's --timeout, not at the end of the
+    wait: the wait holds several runs, and ends at most --timeout after it."""
+    runs = ready.path("/tmp/runs")
+    ready.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; echo x >> %s; exec sleep 60' % runs)
+    result = ready.probe("--wait", "2", "--interval", "0.1", "--timeout", "0.3")
+    assert result.code == 124, result
+    assert re.match(STAMP + r" not ready \(exit 124\): hook did not finish within the deadline; its process group was "
+                    r"killed\n\Z", result.text), result
+    assert open(runs).read().count("x") >= 2, "one run took the whole wait"
+    assert result.elapsed < 2 + 0.3 + 5, result
+
+
+def process_state(pid):
+    """The one-letter state of /proc/<pid>/stat: R running, S sleeping..."""
+    with open("/proc/%d/stat" % pid, "rb") as f:
+        return f.read().rsplit(b")", 1)[1].split()[0].decode()
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_wait_stops_when_told_to_stop_during_the_pause(ready, sig, code):
+    ready.write_hook("echo 'sessions down'; exit 3")
+    proc = ready.start_probe("--wait", "600", "--interval", "300")
+    first = proc.stdout.readline().decode()
+    assert re.match(STAMP + r" not ready \(exit 3\): hook exited 3\n\Z", first), first
+    # The verdict is out; asleep from now on means in the pause (the hook has exited).
+    wait_for(lambda: process_state(proc.pid) == "S", 10, "the probe to pause")
+    told = time.monotonic()
+    proc.send_signal(sig)
+    rest = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == code, (proc.returncode, rest)
+    assert time.monotonic() - told < 5, "not promptly"
+    assert re.match(STAMP + r" not ready \(exit %d\): the probe received %s; it stopped waiting\n"
+                    r"sessions down\n\Z" % (code, sig.name), rest), rest
+
+
+def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
+    """The pause blocks SIGTERM and SIGINT to wait for them; the next run's
+    hook must not inherit that (it could not be told to stop)."""
+    from test_hook import signal_set
+
+    runs = ready.path("/tmp/runs")
+    ready.write_hook(  # not sh: dash clears its signal mask when it starts
+        "import os, sys\nos.makedirs(os.path.dirname(%r), exist_ok=True)\nopen(%r, 'a').write('x')\n"
+        "sys.stdout.write(open('/proc/self/status').read())\nsys.exit(3)" % (runs, runs),
+        interpreter=sys.executable,
+    )
+    result = ready.probe("--wait", "1", "--interval", "0.2", "--timeout", "10")
+    assert result.code == 3, result
+    assert open(runs).read().count("x") >= 2  # the output is the last run's, after a pause
+    assert not signal_set(result.text, "SigBlk") & {signal.SIGTERM, signal.SIGINT}, result
