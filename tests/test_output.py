@@ -89,4 +89,5 @@ def test_json_hook_exit_one_is_not_ready(ready):
     assert result.code == rp.EXIT_HOOK_CRASHED == 1, result
     assert json.loads(result.text) == {
         "ready": False, "code": 1, "reason": "not ready (exit 1): hook exited 1", "output": "Traceback: boom\n",
+        "start": {"state": "EXITED", "exitstatus": 0, "final": True},
     }
