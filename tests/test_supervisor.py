@@ -182,7 +182,8 @@ def test_config_values_are_read_as_supervisor_reads_them(container, value):
     "value,first_line",
     [
         ({"name": "start", "state": 200, "statename": "FATAL", "exitstatus": 0, "spawnerr": "  can't find command"},
-         "not ready (exit 2): start is FATAL (exit status 0): supervisord could not spawn it:   can't find command"),
+         "not ready (exit 2): start is FATAL: supervisord could not start it and gave up (  can't find command): "
+         "this will not change by itself; its output went to syslog"),
         (Fault(6, "SHUTDOWN_STATE"), "not ready (exit 69): supervisord answered fault 6: SHUTDOWN_STATE"),
     ],
     ids=["process-info", "fault"],
