@@ -117,6 +117,11 @@ exit codes:
   127      readiness_probe.sh found no python3
   128+N    the hook was killed by signal N (or the probe, told to stop
            by signal N while the hook ran: 143 for SIGTERM, 130 for SIGINT)
+
+The hook runs with the probe's privileges (root in most containers). --root
+chooses where files are read; it is not a sandbox: never point it at a tree
+you do not trust (a container's root seen from the host: its hook would run
+on the host).
 """
 
 
