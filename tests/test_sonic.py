@@ -94,7 +94,8 @@ def test_failed_start_is_followed_by_the_tail_of_its_log(container):
 
 def test_failed_start_with_separate_logs_shows_both(container):
     container.write_start(FAILING_START)
-    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.out", stderr_logfile="/var/log/supervisor/start.err")
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.out",
+                           stderr_logfile="/var/log/supervisor/start.err")
     container.start_supervisord().wait_for_state("EXITED")
     text = container.probe().text
     out = text.index("[start's stdout, ")
@@ -219,7 +220,8 @@ def test_json_start_is_null_without_supervisord(container):
 # -- supervisord on TCP ----------------------------------------------------------
 def listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%(port)d\n", auth=""):
     main = open(container.path("/etc/supervisor/supervisord.conf")).read()
-    main = main.replace("[unix_http_server]\nfile=/var/run/supervisor.sock", "[inet_http_server]\nport=127.0.0.1:%d%s" % (port, auth))
+    main = main.replace("[unix_http_server]\nfile=/var/run/supervisor.sock",
+                        "[inet_http_server]\nport=127.0.0.1:%d%s" % (port, auth))
     main = main.replace("serverurl=unix:///var/run/supervisor.sock ; use a unix:// URL  for a unix socket", ctl % {"port": port})
     container.write("/etc/supervisor/supervisord.conf", main)
     container.serverurl = "http://127.0.0.1:%d" % port
