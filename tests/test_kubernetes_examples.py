@@ -24,8 +24,7 @@ MANIFESTS = sorted(glob.glob(os.path.join(EXAMPLES, "*.yaml")) + glob.glob(os.pa
 DAEMONSET = os.path.join(EXAMPLES, "daemonset.yaml")
 README = os.path.join(REPO, "README.md")
 
-# The first kubernetes-validate release that ships the schemas of a current
-# Kubernetes (and of one with startupProbe, which came in 1.16).
+# The oldest kubernetes-validate the tests accept, as tests/requirements.txt.
 KUBERNETES_VALIDATE_MIN = "1.35.0"
 
 PROBE_COMMANDS = (
