@@ -357,7 +357,8 @@ def read_config_file(path):
 def container_dir(path, root):
     """The directory of a file under the root, as the container sees it: what
     supervisor's %(here)s means there."""
-    return "/" + os.path.relpath(os.path.dirname(path), root).lstrip(".")
+    relative = os.path.relpath(os.path.dirname(path), root)
+    return "/" if relative == "." else "/" + relative
 
 
 def read_ini(text, wanted=None):

@@ -31,6 +31,11 @@ def seconds_error(name, value):
         (["--wait", "1", "--interval", "0"], seconds_error("--interval", "0")),
         (["--timeout", "1e10"], seconds_error("--timeout", "1e10")),
         (["--interval", "1"], "--interval goes with --wait"),
+        (["--serverurl", "https://127.0.0.1:9001"],
+         "--serverurl must be unix:///PATH or http://HOST:PORT, got 'https://127.0.0.1:9001'"),
+        (["-s", "http://127.0.0.1:99999"], "--serverurl must be unix:///PATH or http://HOST:PORT, got 'http://127.0.0.1:99999'"),
+        (["-s", "unix://"], "--serverurl must be unix:///PATH or http://HOST:PORT, got 'unix://'"),
+        (["--serverurl", "unix:///a.sock", "--socket", "/b.sock"], "--serverurl and --socket both name supervisord: give one"),
     ],
     ids=lambda value: value if isinstance(value, str) else " ".join(value),
 )
