@@ -3,6 +3,7 @@ process group under the deadline and leaves nothing behind."""
 
 import os
 import re
+import shutil
 import signal
 
 import pytest
@@ -77,12 +78,38 @@ def test_timeout_is_one_deadline_for_supervisord_and_the_hook(container):
     assert 0 < float(result.text.split("left=")[1].split()[0]) <= 2.0, result
 
 
+def test_hook_gets_the_probes_own_environment(ready):
+    ready.write_hook('echo "feature=$FEATURE_SETTING"; exit 3')
+    result = ready.probe(env=dict(os.environ, FEATURE_SETTING="from the pod spec"))
+    assert result.text.split("\n")[1] == "feature=from the pod spec", result
+
+
+def test_hook_gets_the_root_in_effect_not_the_inherited_one(ready, tmp_path):
+    ready.write_hook('echo "root=$READINESS_PROBE_ROOT"; exit 3')
+    result = ready.probe(env=dict(os.environ, READINESS_PROBE_ROOT=str(tmp_path)))  # --root wins
+    assert result.text.split("\n")[1] == "root=%s" % ready.root, result
+
+
+def test_hook_leads_its_own_process_group(ready):
+    ready.write_hook('set -- $(cat /proc/$$/stat); echo "pid=$1 group=$5"; exit 3')
+    result = ready.probe()
+    pid, group = [field.split("=")[1] for field in result.text.split("\n")[1].split()]
+    assert pid == group, result
+
+
+def test_hook_can_be_a_binary(ready):
+    shutil.copy("/bin/false", ready.path(rp.HOOK_PATH))
+    result = ready.probe()
+    assert result.code == 1, result
+    assert result.text == "not ready (exit 1): hook exited 1\n"
+
+
 def test_hook_that_hangs_is_killed_at_the_deadline(ready):
     marker = unique_sleep()
     ready.write_hook("sleep %s & sleep %s; exit 0" % (marker, marker))
     result = ready.probe("--timeout", "0.5")
     assert result.code == rp.EXIT_TIMEOUT == 124, result
-    assert result.first_line.startswith("not ready (exit 124): hook did not finish within the deadline")
+    assert result.text == "not ready (exit 124): hook did not finish within the deadline; its process group was killed\n"
     wait_for(lambda: not live_processes_with(marker), SURVIVOR_WAIT, "the hook's processes to die")
 
 
