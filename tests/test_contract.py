@@ -64,6 +64,12 @@ def test_readme_default_timeout_matches_the_constant():
     assert "`READINESS_PROBE_TIMEOUT`, else %s |" % rp.DEFAULT_TIMEOUT in README
 
 
+def test_readme_default_interval_matches_the_constant():
+    row = [line for line in README.splitlines() if line.startswith("| `--interval SECONDS` |")]
+    assert len(row) == 1, row
+    assert row[0].split("|")[3].strip() == "%g" % rp.DEFAULT_INTERVAL
+
+
 def test_launcher_without_python3_is_127(tmp_path):
     result = subprocess.run(
         ["/bin/sh", LAUNCHER], env={"PATH": str(tmp_path)},

@@ -151,3 +151,36 @@ def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
     assert result.code == 3, result
     assert open(runs).read().count("x") >= 2  # the output is the last run's, after a pause
     assert not signal_set(result.text, "SigBlk") & {signal.SIGTERM, signal.SIGINT}, result
+
+
+def test_wait_pauses_one_second_by_default(ready):
+    import readiness_probe as rp
+
+    assert rp.parse_options(["--wait", "1"], {}).interval == rp.DEFAULT_INTERVAL == 1.0
+    starts = ready.path("/tmp/starts")
+    ready.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; date +%%s.%%N >> %s; exit 3' % starts)
+    result = ready.probe("--wait", "2.5")
+    assert result.code == 3, result
+    times = [float(line) for line in open(starts).read().split()]
+    assert len(times) >= 2, times
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert all(1.0 <= gap < 1.9 for gap in gaps), gaps  # the pause, plus one quick run
+
+
+def test_wait_with_json_prints_every_change_and_nothing_else(ready):
+    counter = ready.path("/tmp/runs")
+    ready.write_hook(
+        'mkdir -p "$READINESS_PROBE_ROOT/tmp"; echo x >> %s\n'
+        'runs=$(wc -l < %s)\n'
+        'echo "run $runs"\n'
+        '[ "$runs" -le 2 ] && exit 3\n'
+        'exit 4' % (counter, counter)
+    )
+    result = ready.probe("--wait", "1", "--interval", "0.05", "--json")
+    assert result.code == 4, result
+    records = [json.loads(line) for line in result.text.splitlines()]  # the hook's output only inside them
+    assert [(record["code"], record["reason"], record["output"]) for record in records] == [
+        (3, "not ready (exit 3): hook exited 3", "run 1\n"),
+        (4, "not ready (exit 4): hook exited 4", "run 3\n"),
+    ]
+    assert all(re.match(STAMP + r"\Z", record["time"]) for record in records), records
