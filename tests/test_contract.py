@@ -127,6 +127,15 @@ def test_internal_error_is_one_line_and_70(ready):
     assert re.match(r"not ready \(exit 70\): internal error: OSError: \[Errno 24\] Too many open files\n\Z", result.text), result
 
 
+def test_launcher_prefers_readiness_probe_python_to_path(tmp_path):
+    decoy = tmp_path / "python3"
+    decoy.write_text("#!/bin/sh\necho 'the python3 on PATH ran'; exit 99\n")
+    decoy.chmod(0o755)
+    env = dict(os.environ, PATH="%s:%s" % (tmp_path, os.environ["PATH"]), READINESS_PROBE_PYTHON=sys.executable)
+    result = run_probe(["--version"], env=env)
+    assert result.text == "readiness_probe %s\n" % rp.__version__, result
+
+
 def test_launcher_with_a_python_that_is_not_executable_is_127(tmp_path):
     not_python = tmp_path / "python3"
     not_python.write_text("not a program\n")
