@@ -84,9 +84,10 @@ def test_launcher_finds_python3_on_path(container, tmp_path):
     os.symlink(sys.executable, str(tmp_path / "python3"))
     env = {"PATH": "%s:/usr/bin:/bin" % tmp_path}
     result = run_probe(["--version"], env=env)
-    assert result.code == 0, result
+    assert result.text == "readiness_probe %s\n" % rp.__version__, result
     env["READINESS_PROBE_PYTHON"] = ""  # empty: fall back to PATH
-    assert run_probe(["--version"], env=env).code == 0
+    result = run_probe(["--version"], env=env)
+    assert result.text == "readiness_probe %s\n" % rp.__version__, result
 
 
 def test_launcher_passes_arguments_through_unchanged(container):
