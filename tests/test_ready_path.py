@@ -2,7 +2,6 @@
 README lists (os, sys, time, _socket, pyexpat); the rest waits for the
 failure, --json, --wait or the hook that needs it."""
 
-import os
 import subprocess
 import sys
 
