@@ -4,15 +4,18 @@ canned bytes, or accepts and never answers."""
 import os
 import socket
 import threading
+import time
 
 
 class MisbehavingServer(object):
-    """Serve `answer` (bytes) to every connection after reading the request;
-    answer=None means never answer. Use as a context manager."""
+    """Serve `answer` (bytes) to every connection after reading the request
+    (and `delay` seconds); answer=None means never answer. Use as a context
+    manager."""
 
-    def __init__(self, path, answer):
+    def __init__(self, path, answer, delay=0.0):
         self.path = path
         self.answer = answer
+        self.delay = delay  # seconds between reading a request and answering it
         self.requests = []
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
@@ -46,6 +49,8 @@ class MisbehavingServer(object):
             if self.answer is None:
                 self.open_connections.append(conn)  # hold it open, say nothing
                 continue
+            if self.delay:
+                time.sleep(self.delay)  # a slow supervisord, as the probe sees it
             try:
                 conn.sendall(self.answer)
             except OSError:

@@ -65,6 +65,12 @@ def test_readme_default_timeout_matches_the_constant():
     assert "`READINESS_PROBE_TIMEOUT`, else %s |" % rp.DEFAULT_TIMEOUT in README
 
 
+def test_readme_default_interval_matches_the_constant():
+    row = [line for line in README.splitlines() if line.startswith("| `--interval SECONDS` |")]
+    assert len(row) == 1, row
+    assert row[0].split("|")[3].strip() == "%g" % rp.DEFAULT_INTERVAL
+
+
 def test_launcher_without_python3_is_127(tmp_path):
     result = subprocess.run(
         ["/bin/sh", LAUNCHER], env={"PATH": str(tmp_path)},
@@ -79,9 +85,10 @@ def test_launcher_finds_python3_on_path(container, tmp_path):
     os.symlink(sys.executable, str(tmp_path / "python3"))
     env = {"PATH": "%s:/usr/bin:/bin" % tmp_path}
     result = run_probe(["--version"], env=env)
-    assert result.code == 0, result
+    assert result.text == "readiness_probe %s\n" % rp.__version__, result
     env["READINESS_PROBE_PYTHON"] = ""  # empty: fall back to PATH
-    assert run_probe(["--version"], env=env).code == 0
+    result = run_probe(["--version"], env=env)
+    assert result.text == "readiness_probe %s\n" % rp.__version__, result
 
 
 def test_launcher_passes_arguments_through_unchanged(container):
@@ -120,6 +127,15 @@ def test_internal_error_is_one_line_and_70(ready):
     result = ready.probe(preexec_fn=few_fds, launcher=False)  # sh itself needs fd 10
     assert result.code == rp.EXIT_INTERNAL == 70, result
     assert re.match(r"not ready \(exit 70\): internal error: OSError: \[Errno 24\] Too many open files\n\Z", result.text), result
+
+
+def test_launcher_prefers_readiness_probe_python_to_path(tmp_path):
+    decoy = tmp_path / "python3"
+    decoy.write_text("#!/bin/sh\necho 'the python3 on PATH ran'; exit 99\n")
+    decoy.chmod(0o755)
+    env = dict(os.environ, PATH="%s:%s" % (tmp_path, os.environ["PATH"]), READINESS_PROBE_PYTHON=sys.executable)
+    result = run_probe(["--version"], env=env)
+    assert result.text == "readiness_probe %s\n" % rp.__version__, result
 
 
 def test_launcher_with_a_python_that_is_not_executable_is_127(tmp_path):

@@ -220,6 +220,29 @@ def test_hook_that_leaves_its_process_group_is_still_killed_at_the_deadline(read
     assert result.elapsed < 1 + 5, result  # not the hook's 60 s
 
 
+def test_probe_returns_at_the_hook_exit_even_if_an_escaped_child_holds_the_pipe(ready):
+    """The README's one limit: a child that left the group with setsid is
+    out of reach and keeps the output pipe open; the probe still returns
+    when the hook exits, not at the deadline."""
+    marker = unique_sleep()
+    escaped = ready.path("/tmp/escaped")
+    ready.write_hook(
+        'mkdir -p "$READINESS_PROBE_ROOT/tmp"; rm -f %s\n'
+        'setsid sh -c "touch %s; exec sleep %s" &\n'
+        'while [ ! -e %s ]; do sleep 0.01; done  # out of the group before the hook exits\n'
+        'echo escaping; exit 3' % (escaped, escaped, marker, escaped)
+    )
+    try:
+        result = ready.probe("--timeout", "30", timeout=25)
+        assert result.code == 3, result
+        assert result.text == "not ready (exit 3): hook exited 3\nescaping\n"
+        assert result.elapsed < 10, result  # not the 30 s deadline
+        assert live_processes_with(marker), "the child did not escape: the test proves nothing"
+    finally:
+        for pid in live_processes_with(marker):
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_undecodable_root_path_is_printed_without_crashing(ready, tmp_path):
     odd_root = os.path.join(str(tmp_path).encode(), b"root-\xff")
     os.makedirs(os.path.join(odd_root, b"usr/bin"))

@@ -2,12 +2,15 @@
 process group under the deadline and leaves nothing behind."""
 
 import os
+import re
+import shutil
 import signal
 
 import pytest
 
 import readiness_probe as rp
 from fake_container import live_processes_with, unique_sleep, wait_for
+from misbehaving_server import MisbehavingServer, xmlrpc_answer
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
 
@@ -59,9 +62,46 @@ def test_hook_gets_the_root_in_its_environment(ready):
 
 def test_hook_gets_the_time_it_has_left(ready):
     ready.write_hook('echo "left=$READINESS_PROBE_TIME_LEFT"; exit 3')
-    result = ready.probe("--timeout", "5")
-    left = float(result.text.split("left=")[1].split()[0])
-    assert 4.0 < left <= 5.0, result
+    result = ready.probe("--timeout", "5", env=dict(os.environ, READINESS_PROBE_TIME_LEFT="999"))
+    left = result.text.split("left=")[1].split("\n")[0]
+    assert re.match(r"\d+\.\d{3}\Z", left), left  # a decimal such as 0.764
+    assert 4.0 < float(left) <= 5.0, result
+
+
+def test_timeout_is_one_deadline_for_supervisord_and_the_hook(container):
+    """supervisord took 1 s of the 3 s: the hook has at most 2 s left."""
+    container.write_hook('echo "left=$READINESS_PROBE_TIME_LEFT"; exit 3')
+    exited_zero = xmlrpc_answer({"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""})
+    with MisbehavingServer(container.path("/var/run/fake.sock"), exited_zero, delay=1.0):
+        result = container.probe("--socket", "/var/run/fake.sock", "--timeout", "3")
+    assert result.code == 3, result
+    assert 0 < float(result.text.split("left=")[1].split()[0]) <= 2.0, result
+
+
+def test_hook_gets_the_probes_own_environment(ready):
+    ready.write_hook('echo "feature=$FEATURE_SETTING"; exit 3')
+    result = ready.probe(env=dict(os.environ, FEATURE_SETTING="from the pod spec"))
+    assert result.text.split("\n")[1] == "feature=from the pod spec", result
+
+
+def test_hook_gets_the_root_in_effect_not_the_inherited_one(ready, tmp_path):
+    ready.write_hook('echo "root=$READINESS_PROBE_ROOT"; exit 3')
+    result = ready.probe(env=dict(os.environ, READINESS_PROBE_ROOT=str(tmp_path)))  # --root wins
+    assert result.text.split("\n")[1] == "root=%s" % ready.root, result
+
+
+def test_hook_leads_its_own_process_group(ready):
+    ready.write_hook('set -- $(cat /proc/$$/stat); echo "pid=$1 group=$5"; exit 3')
+    result = ready.probe()
+    pid, group = [field.split("=")[1] for field in result.text.split("\n")[1].split()]
+    assert pid == group, result
+
+
+def test_hook_can_be_a_binary(ready):
+    shutil.copy("/bin/false", ready.path(rp.HOOK_PATH))
+    result = ready.probe()
+    assert result.code == 1, result
+    assert result.text == "not ready (exit 1): hook exited 1\n"
 
 
 def test_hook_that_hangs_is_killed_at_the_deadline(ready):
@@ -69,7 +109,7 @@ def test_hook_that_hangs_is_killed_at_the_deadline(ready):
     ready.write_hook("sleep %s & sleep %s; exit 0" % (marker, marker))
     result = ready.probe("--timeout", "0.5")
     assert result.code == rp.EXIT_TIMEOUT == 124, result
-    assert result.first_line.startswith("not ready (exit 124): hook did not finish within the deadline")
+    assert result.text == "not ready (exit 124): hook did not finish within the deadline; its process group was killed\n"
     wait_for(lambda: not live_processes_with(marker), SURVIVOR_WAIT, "the hook's processes to die")
 
 

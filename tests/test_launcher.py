@@ -1,13 +1,16 @@
 """readiness_probe.sh under the shells images have: dash, bash, busybox sh,
-also with an empty environment."""
+also with an empty environment; and how it starts python: without site or
+PYTHON* variables, on the image's precompiled bytecode."""
 
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from fake_container import LAUNCHER
+import readiness_probe as rp
+from fake_container import LAUNCHER, PROBE, run_probe
 
 SHELLS = {"dash": ["dash"], "bash": ["bash", "--posix"], "busybox": ["busybox", "sh"]}
 
@@ -46,3 +49,52 @@ def test_launcher_without_python3_is_127_under_the_shell(tmp_path, shell):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     assert proc.returncode == 127, proc.stdout
     assert proc.stdout.startswith(b"not ready (exit 127): readiness_probe.sh found no python3")
+
+
+def test_launcher_ignores_python_variables(ready):
+    """-E: a PYTHONHOME meant for another program in the image (here, one
+    that does not exist) would stop python from starting at all."""
+    env = dict(os.environ, PYTHONHOME="/nonexistent", PYTHONPATH="/nonexistent")
+    result = run_probe(["--root", ready.root], env=env)
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_launcher_skips_site_packages(ready, tmp_path):
+    """-S: site and its .pth files are not run (the probe needs nothing
+    from site-packages, and they cost time on every run)."""
+    base_python = os.path.join(sys.base_prefix, "bin", "python3")  # not a venv: user site enabled
+    user_site = tmp_path / ".local" / "lib" / ("python%d.%d" % sys.version_info[:2]) / "site-packages"
+    user_site.mkdir(parents=True)
+    (user_site / "probe_test.pth").write_text("import sys; sys.stdout.write('site ran\\n')\n")
+    env = dict(os.environ, HOME=str(tmp_path), READINESS_PROBE_PYTHON=base_python)
+    check = subprocess.run([base_python, "-E", "-c", "pass"], env=env, stdout=subprocess.PIPE)
+    assert check.stdout == b"site ran\n"  # the trap works: python without -S runs the .pth
+    result = run_probe(["--root", ready.root], env=env)
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_launcher_runs_the_precompiled_bytecode(tmp_path):
+    """The image's `python3 -m py_compile` result is what runs: here a
+    bytecode file compiled from a copy whose version differs (same size,
+    same mtime as the real source, so python takes the bytecode as current)."""
+    import importlib.util
+    import py_compile
+
+    image_bin = tmp_path / "usr-bin"
+    image_bin.mkdir()
+    for source in (LAUNCHER, PROBE):
+        shutil.copy(source, str(image_bin))
+    source = str(image_bin / "readiness_probe.py")
+    marked = "b" * len(rp.__version__)
+    twin = tmp_path / "readiness_probe.py"
+    twin.write_text(open(source).read().replace('__version__ = "%s"' % rp.__version__, '__version__ = "%s"' % marked, 1))
+    stat = os.stat(source)
+    assert os.path.getsize(str(twin)) == stat.st_size
+    os.utime(str(twin), ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    options = {}
+    if sys.version_info >= (3, 7):  # not hash-based, even with SOURCE_DATE_EPOCH set
+        options["invalidation_mode"] = py_compile.PycInvalidationMode.TIMESTAMP
+    py_compile.compile(str(twin), cfile=importlib.util.cache_from_source(source), doraise=True, **options)
+    result = subprocess.run([str(image_bin / "readiness_probe.sh"), "--version"], stdout=subprocess.PIPE,
+                            env=dict(os.environ, READINESS_PROBE_PYTHON=sys.executable))
+    assert result.stdout == ("readiness_probe %s\n" % marked).encode()

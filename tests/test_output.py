@@ -91,3 +91,10 @@ def test_json_hook_exit_one_is_not_ready(ready):
         "ready": False, "code": 1, "reason": "not ready (exit 1): hook exited 1", "output": "Traceback: boom\n",
         "start": {"state": "EXITED", "exitstatus": 0, "final": True},
     }
+
+
+def test_json_output_replaces_invalid_utf8_and_nul_too(ready):
+    ready.write_hook(r"printf 'bad \377 utf8 \000 nul\n'; exit 3")
+    result = ready.probe("--json")
+    result.output.decode("utf-8")  # valid UTF-8, whatever the hook printed
+    assert json.loads(result.text)["output"] == "bad \ufffd utf8 \ufffd nul\n", result

@@ -83,6 +83,17 @@ def test_start_check_follows_start_sh_through_its_life(container):
     assert container.probe().code == 0
 
 
+def test_other_programs_do_not_matter(running):
+    """Critical services are supervisord's exit listener's business: the
+    start check looks at start alone."""
+    running.wait_for_state("EXITED")
+    running.rpc().supervisor.stopProcess("featured")
+    running.wait_for_state("STOPPED", name="featured")
+    result = running.probe()
+    assert result.code == 0, result
+    assert result.first_line == "ready: start exited with status 0; no hook"
+
+
 def test_no_start_program_skips_the_check(container):
     conf = container.path("/etc/supervisor/conf.d/supervisord.conf")
     text = open(conf).read()

@@ -46,6 +46,31 @@ def test_serverurl_beats_unix_http_server_file(running):
     assert running.probe().code == 0
 
 
+def test_debian_config_location_beats_alpines(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
+    result = running.probe()
+    assert result.code == 0, result
+
+
+def test_config_without_a_socket_setting_means_the_default_socket(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[supervisord]\nnodaemon = true\n")  # read once, at its start
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_serverurl_that_is_not_unix_is_ignored(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
+        "[supervisorctl]\nserverurl = http://127.0.0.1:9001\n",
+    )
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
 def test_default_socket_without_any_config(running):
     running.wait_for_state("EXITED")
     os.unlink(running.path("/etc/supervisor/supervisord.conf"))
@@ -82,7 +107,8 @@ def test_credentials_from_supervisorctl_section_are_sent(container):
 def test_socket_missing_while_configured_is_69(container):
     result = container.probe()  # the config is there, supervisord never started
     assert result.code == rp.EXIT_SUPERVISOR == 69, result
-    assert "no such socket" in result.first_line
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        container.path("/var/run/supervisor.sock"))
 
 
 def test_stale_socket_is_69(running):
@@ -106,6 +132,13 @@ def test_bad_name_fault_skips_the_check(container):
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.code == 0, result
     assert result.first_line == "ready: no start program; no hook"
+
+
+def test_hook_runs_when_there_is_no_start_program(container):
+    container.write_hook("echo 'feature down'; exit 7")
+    with MisbehavingServer(socket_in(container), xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == "not ready (exit 7): hook exited 7\nfeature down\n", result
 
 
 @pytest.mark.parametrize(

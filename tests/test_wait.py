@@ -2,6 +2,7 @@
 timestamped line per change of verdict, exit code of the last run."""
 
 import json
+import os
 import re
 import signal
 import sys
@@ -12,6 +13,15 @@ import pytest
 from fake_container import live_processes_with, unique_sleep, wait_for
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
+
+
+def fresh_file(container, name):
+    """A path under the container's /tmp for a hook to record its runs in,
+    not left over from another test on the same container."""
+    path = container.path("/tmp/" + name)
+    if os.path.exists(path):
+        os.unlink(path)
+    return path
 
 
 def test_wait_returns_as_soon_as_ready(container):
@@ -103,7 +113,7 @@ def test_wait_ends_within_the_wait_plus_one_deadline_not_another_interval(ready)
 def test_wait_runs_keep_their_own_deadline(ready):
     """A hung hook is killed at each run's --timeout, not at the end of the
     wait: the wait holds several runs, and ends at most --timeout after it."""
-    runs = ready.path("/tmp/runs")
+    runs = fresh_file(ready, "deadline-runs")
     ready.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; echo x >> %s; exec sleep 60' % runs)
     result = ready.probe("--wait", "2", "--interval", "0.1", "--timeout", "0.3")
     assert result.code == 124, result
@@ -141,7 +151,7 @@ def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
     hook must not inherit that (it could not be told to stop)."""
     from test_hook import signal_set
 
-    runs = ready.path("/tmp/runs")
+    runs = fresh_file(ready, "pause-runs")
     ready.write_hook(  # not sh: dash clears its signal mask when it starts
         "import os, sys\nos.makedirs(os.path.dirname(%r), exist_ok=True)\nopen(%r, 'a').write('x')\n"
         "sys.stdout.write(open('/proc/self/status').read())\nsys.exit(3)" % (runs, runs),
@@ -151,3 +161,36 @@ def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
     assert result.code == 3, result
     assert open(runs).read().count("x") >= 2  # the output is the last run's, after a pause
     assert not signal_set(result.text, "SigBlk") & {signal.SIGTERM, signal.SIGINT}, result
+
+
+def test_wait_pauses_one_second_by_default(ready):
+    import readiness_probe as rp
+
+    assert rp.parse_options(["--wait", "1"], {}).interval == rp.DEFAULT_INTERVAL == 1.0
+    starts = fresh_file(ready, "starts")
+    ready.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; date +%%s.%%N >> %s; exit 3' % starts)
+    result = ready.probe("--wait", "2.5")
+    assert result.code == 3, result
+    times = [float(line) for line in open(starts).read().split()]
+    assert len(times) >= 2, times
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert all(1.0 <= gap < 1.9 for gap in gaps), gaps  # the pause, plus one quick run
+
+
+def test_wait_with_json_prints_every_change_and_nothing_else(ready):
+    counter = fresh_file(ready, "json-runs")
+    ready.write_hook(
+        'mkdir -p "$READINESS_PROBE_ROOT/tmp"; echo x >> %s\n'
+        'runs=$(wc -l < %s)\n'
+        'echo "run $runs"\n'
+        '[ "$runs" -le 2 ] && exit 3\n'
+        'exit 4' % (counter, counter)
+    )
+    result = ready.probe("--wait", "1", "--interval", "0.05", "--json")
+    assert result.code == 4, result
+    records = [json.loads(line) for line in result.text.splitlines()]  # the hook's output only inside them
+    assert [(record["code"], record["reason"], record["output"]) for record in records] == [
+        (3, "not ready (exit 3): hook exited 3", "run 1\n"),
+        (4, "not ready (exit 4): hook exited 4", "run 3\n"),
+    ]
+    assert all(re.match(STAMP + r"\Z", record["time"]) for record in records), records
