@@ -439,7 +439,7 @@ def ask_supervisord(server, method, params, deadline, lenient=False):
     except _socket.timeout:
         raise Verdict(EXIT_TIMEOUT, "supervisord at %s did not answer within the deadline" % server) from None
     except OSError as e:
-        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (server, describe_socket_error(e))) from None
+        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (server, describe_socket_error(e, server))) from None
     finally:
         if sock is not None:
             sock.close()
@@ -491,11 +491,11 @@ def basic_auth(credentials):
     return binascii.b2a_base64(pair).decode("ascii").strip()
 
 
-def describe_socket_error(error):
+def describe_socket_error(error, server):
     import errno
 
     if error.errno == errno.ECONNREFUSED:
-        return "connection refused (stale socket, or not a socket)"
+        return "connection refused" if isinstance(server.address, tuple) else "connection refused (stale socket, or not a socket)"
     if error.errno == errno.ENOENT:
         return "no such socket"
     if error.strerror:
@@ -916,7 +916,7 @@ def run_hook(hook, env, deadline):
     outcome = (EXIT_INTERNAL, b"", "")
     subreaper = become_subreaper()
     try:
-        pid = os.fork()
+        pid = start_hook_process()
         if pid == 0:
             exec_hook(hook, env, out_w, exec_w)  # never returns
         os.close(out_w)
@@ -949,6 +949,14 @@ def run_hook(hook, env, deadline):
         if received:  # checked last, so that a signal during the clean-up is not lost
             raise Interrupted(received[0], outcome[1])
     return outcome
+
+
+def start_hook_process():
+    """fork(), or one line saying why not (a full process table, say)."""
+    try:
+        return os.fork()
+    except OSError as e:
+        raise Verdict(EXIT_INTERNAL, "cannot start the hook: fork failed: %s" % e.strerror) from None
 
 
 def exec_hook(hook, env, out_w, exec_w):

@@ -13,7 +13,8 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import (
-    REPO, kill_processes_with, live_processes_with, marked_processes_command, unique_sleep, wait_for,
+    WITHOUT_CTYPES, kill_processes_with, live_processes_with, marked_processes_command, run_caller, unique_sleep,
+    wait_for,
 )
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
@@ -105,23 +106,6 @@ def test_nothing_the_hook_starts_outlives_a_wait_run(ready, marker, name):
 
 
 # -- run inside another program, or where the probe cannot be a subreaper --
-def run_caller(code, *args):
-    """Run `code` on the interpreter under test, with the repository first on
-    its path; returns its exit code and its output."""
-    proc = subprocess.run([sys.executable, "-S", "-E", "-B", "-c", code, REPO] + list(args),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    return proc.returncode, proc.stdout
-
-
-WITHOUT_CTYPES = """
-import sys
-sys.modules['ctypes'] = None  # import ctypes raises ImportError
-sys.path[0] = sys.argv.pop(1)
-import readiness_probe
-sys.exit(readiness_probe.main())
-"""
-
-
 def test_without_ctypes_the_probe_falls_back_to_the_group_kill_silently(ready, marker):
     escaped = unique_sleep()
     ready.write_hook("sleep %s &\nsetsid sleep %s &\n%s\nexit 0" % (

@@ -60,12 +60,12 @@ def test_config_without_a_socket_setting_means_the_default_socket(running):
     assert result.text == "ready: start exited with status 0; no hook\n", result
 
 
-def test_serverurl_that_is_not_unix_is_ignored(running):
+def test_serverurl_neither_unix_nor_http_is_ignored(running):
     running.wait_for_state("EXITED")
     running.write(
         "/etc/supervisor/supervisord.conf",
         "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
-        "[supervisorctl]\nserverurl = http://127.0.0.1:9001\n",
+        "[supervisorctl]\nserverurl = https://127.0.0.1:9001\n",
     )
     result = running.probe()
     assert result.text == "ready: start exited with status 0; no hook\n", result
