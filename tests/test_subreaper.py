@@ -5,7 +5,6 @@ live processes carrying a marker right after the probe has returned."""
 
 import os
 import shlex
-import subprocess
 import sys
 import time
 
