@@ -122,8 +122,9 @@ exit codes:
   124      the deadline passed
   126      the hook exists but cannot be executed
   127      readiness_probe.sh found no python3
-  128+N    the hook was killed by signal N (or the probe, told to stop
-           by signal N while the hook ran: 143 for SIGTERM, 130 for SIGINT)
+  128+N    the hook was killed by signal N (or the probe, told to stop by
+           signal N while the hook ran or between --wait runs: 143 for
+           SIGTERM, 130 for SIGINT)
 
 The hook runs with the probe's privileges (root in most containers). --root
 chooses where files are read; it is not a sandbox: never point it at a tree
