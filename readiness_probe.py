@@ -56,6 +56,7 @@ REASON_LIMIT = 512  # the first line never crowds out the hook's output
 ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB, a log tail 10 KiB; more is not supervisord
 CONFIG_LIMIT = 1024 * 1024  # supervisord.conf is a few KiB; the probe reads no more than this
 INCLUDE_LIMIT = 256  # files an [include] may add; a config with more is not read
+SPAWNERR_LIMIT = 120  # characters of a dependency's spawn error in the first line
 MAX_SECONDS = 7 * 24 * 3600  # longer is a mistake (and overflows poll's timeout)
 READ_CHUNK = 64 * 1024
 CUT_MARK = b"[... earlier output cut]\n"
@@ -63,6 +64,10 @@ DRAIN_LIMIT = 1024 * 1024  # read at most this much more once the hook has exite
 PR_SET_CHILD_SUBREAPER = 36  # prctl option (linux/prctl.h): orphaned descendants are re-parented to the probe
 REAP_GRACE = 0.2  # seconds past the deadline the probe may spend killing and reaping what the hook left
 REAP_PAUSE_MAX = 0.05  # seconds: the longest wait for a SIGCHLD between two rounds of killing
+
+# supervisord's own booleans (supervisor.datatypes), as its config spells them.
+TRUTHY = ("true", "1", "on", "yes")
+FALSY = ("false", "0", "off", "no")
 
 # supervisord's own numbers (supervisor.xmlrpc.Faults, supervisor.states.ProcessStates).
 FAULT_BAD_NAME = 10
@@ -267,10 +272,12 @@ def server_address(url, root, here):
     """supervisorctl's serverurl as an address: the socket's path under the
     root for unix://PATH, (host, port) for http://HOST[:PORT]; None for
     anything else. `here` expands %(here)s."""
+    url = expand(url, here)
     if url.startswith("unix://") and len(url) > len("unix://"):
-        return under_root(root, expand(url[len("unix://"):], here))
+        return under_root(root, url[len("unix://"):])
     if url.startswith("http://"):
-        return inet_address(url[len("http://"):].split("/", 1)[0], 80)
+        host = url[len("http://"):].split("/", 1)[0]
+        return inet_address(host if ":" in host else host + ":80", 80)
     return None
 
 
@@ -335,7 +342,7 @@ def supervisor_from_config(path, root):
     if address is None and sections.get("unix_http_server", {}).get("file"):
         address = under_root(root, expand(sections["unix_http_server"]["file"], here))
     if address is None and sections.get("inet_http_server", {}).get("port"):
-        address = inet_address(sections["inet_http_server"]["port"], 9001)
+        address = inet_address(expand(sections["inet_http_server"]["port"], here), 9001)
     if address is None:
         address = under_root(root, DEFAULT_SOCKET)
     credentials = None
@@ -364,30 +371,31 @@ def container_dir(path, root):
 
 def read_ini(text, wanted=None):
     """The key = value pairs of the wanted sections (all if None), the way
-    supervisor's parser reads them: keys in lower case, ';' or '#' after a
-    space starts a comment, an indented line continues the value before it.
-    A small reader instead of configparser, which costs every run several ms."""
+    supervisor's parser (Python's configparser) reads them: keys in lower
+    case, ';' or '#' at the start or after a space starts a comment, a line
+    indented deeper than its key's continues the value. A small reader
+    instead of configparser, which costs every run several ms."""
     sections = {}
-    current = None
-    key = None
+    current = key = None
+    key_indent = 0
     for line in text.splitlines():
-        stripped = line.strip()
+        stripped = uncomment(line).strip()
         if not stripped or stripped[0] in "#;":
             continue
-        if line[0] in " \t":  # a continuation line
-            if current is not None and key is not None:
-                current[key] = (current[key] + "\n" + uncomment(stripped)).strip()
+        indent = len(line) - len(line.lstrip())
+        if current is not None and key is not None and indent > key_indent:  # a continuation line
+            current[key] = (current[key] + "\n" + stripped).strip()
             continue
-        key = None
-        if stripped.startswith("[") and stripped.endswith("]"):
-            name = stripped[1:-1].strip()
+        key, key_indent = None, indent
+        if stripped.startswith("[") and stripped.rfind("]") > 1:
+            name = stripped[1:stripped.rfind("]")].strip()
             current = sections.setdefault(name, {}) if wanted is None or name in wanted else None
             continue
         if current is None:
             continue
         cut = min(i for i in (stripped.find("="), stripped.find(":"), len(stripped)) if i >= 0)
         key = stripped[:cut].strip().lower()
-        current[key] = uncomment(stripped[cut + 1:]).strip()
+        current[key] = stripped[cut + 1:].strip()
     return sections
 
 
@@ -459,8 +467,7 @@ def connect(_socket, address, deadline):
     """A connected socket: AF_UNIX for a path; for (host, port), each of the
     host's addresses in turn, as supervisorctl's http client does."""
     if isinstance(address, tuple):
-        targets = [(family, proto, where) for family, _, proto, _, where
-                   in _socket.getaddrinfo(address[0], address[1], 0, _socket.SOCK_STREAM)]
+        targets = [(family, proto, where) for family, _, proto, _, where in resolve(_socket, address, deadline)]
     else:
         targets = [(_socket.AF_UNIX, 0, address)]
     for number, (family, proto, where) in enumerate(targets, 1):
@@ -476,6 +483,38 @@ def connect(_socket, address, deadline):
         except BaseException:
             sock.close()
             raise
+
+
+def resolve(_socket, address, deadline):
+    """getaddrinfo for (host, port), bounded by the deadline. An IP address
+    needs no lookup; a name's lookup has no timeout of its own, so it runs
+    in a thread that the probe does not wait for past the deadline."""
+    host, port = address
+    try:
+        return _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM, 0, _socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError):
+        pass
+    import threading
+
+    found = []
+
+    def look_up():
+        try:
+            found.append(_socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM))
+        except UnicodeError:  # a name that is not one (too long, say)
+            found.append(OSError("%r is not a host name" % host))
+        except OSError as e:
+            found.append(e)
+
+    lookup = threading.Thread(target=look_up)
+    lookup.daemon = True  # a lookup still running at the deadline ends with the probe
+    lookup.start()
+    lookup.join(time_left(deadline))
+    if not found:
+        raise Verdict(EXIT_TIMEOUT, "looking up %s did not finish within the deadline" % host)
+    if isinstance(found[0], OSError):
+        raise found[0]
+    return found[0]
 
 
 def time_left(deadline):
@@ -704,7 +743,7 @@ class StartRecord(object):
 # in this section may change the exit code (2), only the words.
 def explain_start(not_ready, supervisor, root, deadline):
     info = not_ready.info
-    settings = program_settings(supervisor.config, root, START_PROGRAM)
+    settings = program_settings(supervisor.config, root, START_PROGRAM, deadline)
     final, why = will_not_change(info, settings, lambda: ask_or_none(supervisor, "supervisor.getSupervisorVersion", [], deadline))
     reason = not_ready.reason
     if info["state"] == STOPPED and info.get("start") == 0:
@@ -737,49 +776,56 @@ def will_not_change(info, settings, supervisor_version):
     if settings is None:
         return None, None
     autorestart = settings.get("autorestart", "unexpected").lower()
-    if autorestart in ("false", "0", "off", "no"):
+    if autorestart in FALSY:
         return True, "autorestart=false"
-    if autorestart in ("true", "1", "on", "yes"):
+    if autorestart in TRUTHY:
         return False, "autorestart=true"
     if autorestart != "unexpected":
         return None, None
-    codes = settings.get("exitcodes") or default_exitcodes(status, supervisor_version)
+    if "exitcodes" in settings:
+        codes, source = settings["exitcodes"], "exitcodes=%s" % settings["exitcodes"]
+    else:
+        codes = default_exitcodes(status, supervisor_version)
+        source = "exitcodes=%s, supervisord's default" % codes
     try:
-        expected = [int(code) for code in codes.split(",")] if codes else None
-    except ValueError:
-        expected = None
-    if expected is None:
+        expected = [int(code) for code in codes.split(",")]
+    except (AttributeError, ValueError):  # no default known, or not a list of numbers
         return None, None
     if status in expected:
-        return True, "exit status %d is in exitcodes=%s" % (status, codes)
-    return False, "exit status %d is not in exitcodes=%s" % (status, codes)
+        return True, "exit status %d is in %s" % (status, source)
+    return False, "exit status %d is not in %s" % (status, source)
 
 
 def default_exitcodes(status, supervisor_version):
     """supervisord's default exitcodes: 0 since 4.0, 0,2 before. The version
-    is asked for only when it makes a difference."""
+    is asked for only when it makes a difference; None if it is not known."""
     if status != 2:
         return "0"
     version = supervisor_version() if supervisor_version else None
-    if not isinstance(version, str) or not version[:1].isdigit():
+    major = version.split(".")[0] if isinstance(version, str) else ""
+    if not major or major.strip("0123456789"):
         return None
-    return "0" if int(version.split(".")[0]) >= 4 else "0,2"
+    return "0" if int(major) >= 4 else "0,2"
 
 
 def dependencies(settings, supervisor, deadline):
-    """What start waits for (supervisord-dependent-startup's
-    dependent_startup_wait_for = NAME[:STATES] ...) and the state of each,
-    as a phrase; and whether one of them is FATAL, so start never starts."""
-    wanted = (settings or {}).get("dependent_startup_wait_for", "").split()
-    if not wanted:
+    """What start waits for, when supervisord-dependent-startup starts it
+    (dependent_startup=true, dependent_startup_wait_for=NAME[:STATE,...] ...,
+    RUNNING when no state is named), and the state of each, as a phrase; and
+    whether start can never start: one of them is FATAL, not a state waited for."""
+    settings = settings or {}
+    wanted = settings.get("dependent_startup_wait_for", "").split()
+    if not wanted or settings.get("dependent_startup", "").lower() not in TRUTHY:
         return "", False
     states, blocked = [], False
-    for name in [item.split(":")[0] for item in wanted]:
+    for item in wanted:
+        name, _, waited_for = item.partition(":")
         info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
         if isinstance(info, dict) and is_int(info.get("state")):
             state = STATE_NAMES.get(info["state"], "in state %d" % info["state"])
-            states.append("%s is %s%s" % (name, state, " (%s)" % info["spawnerr"] if info.get("spawnerr") else ""))
-            blocked = blocked or info["state"] == FATAL
+            spawnerr = info.get("spawnerr")
+            states.append("%s is %s%s" % (name, state, " (%s)" % spawnerr[:SPAWNERR_LIMIT] if spawnerr else ""))
+            blocked = blocked or (state == "FATAL" and "FATAL" not in waited_for.upper().split(","))
         elif isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
             states.append("%s is not a supervisord program" % name)
         else:
@@ -790,16 +836,20 @@ def dependencies(settings, supervisor, deadline):
 def start_log(info, settings, supervisor, deadline):
     """The tail of what start printed, as supervisord keeps it in its log
     files (read over XML-RPC: the probe may not see supervisord's files);
-    and a phrase naming the streams that went to syslog instead."""
+    and a phrase naming the streams that went to syslog."""
     output, to_syslog = b"", []
+    settings = settings or {}
     for stream in ("stdout", "stderr"):
-        if settings is not None and to_syslog_setting(settings, stream):
+        if to_syslog_setting(settings, stream):
             to_syslog.append(stream)
-        elif info.get(stream + "_logfile") and not (stream == "stderr" and is_true((settings or {}).get("redirect_stderr"))):
+        logfile = info.get(stream + "_logfile")
+        if stream == "stderr" and settings.get("redirect_stderr", "").lower() in TRUTHY:
+            continue  # it went into the stdout log
+        if logfile and logfile != "syslog":  # supervisord 3 reports its magic name as a file
             method = "supervisor.tailProcess%sLog" % stream.capitalize()
             tail = ask_or_none(supervisor, method, [START_PROGRAM, 0, OUTPUT_LIMIT], deadline, lenient=True)
             if isinstance(tail, list) and tail and isinstance(tail[0], str) and tail[0]:
-                head = "[%s's %s, %s]\n" % (START_PROGRAM, stream, info[stream + "_logfile"])
+                head = "[%s's %s, %s]\n" % (START_PROGRAM, stream, logfile)
                 output += (head + tail[0] + ("" if tail[0].endswith("\n") else "\n")).encode("utf-8", "replace")
     if not to_syslog:
         return output, ""
@@ -809,11 +859,8 @@ def start_log(info, settings, supervisor, deadline):
 
 def to_syslog_setting(settings, stream):
     """stdout_logfile=syslog (supervisor 3 and SONiC's), or stdout_syslog=true (4)."""
-    return settings.get(stream + "_logfile", "").lower() == "syslog" or is_true(settings.get(stream + "_syslog"))
-
-
-def is_true(value):
-    return (value or "").lower() in ("true", "1", "on", "yes")
+    return (settings.get(stream + "_logfile", "").lower() == "syslog"
+            or settings.get(stream + "_syslog", "").lower() in TRUTHY)
 
 
 def ask_or_none(supervisor, method, params, deadline, lenient=False):
@@ -825,13 +872,14 @@ def ask_or_none(supervisor, method, params, deadline, lenient=False):
         return None
 
 
-def program_settings(config, root, name):
+def program_settings(config, root, name, deadline=None):
     """[program:NAME]'s settings as supervisord reads them: the main config,
     then each file its [include] files= names (whitespace-separated globs,
     relative to the main config's directory, each sorted), later ones
     overriding earlier ones; %(here)s is each file's own directory; all read
-    under the root. None when there is no config, it cannot be read, or it
-    has no such program (then it is not the config supervisord runs)."""
+    under the root. None when there is no config, it cannot be read (in
+    time), or it has no such program (then it is not the config supervisord
+    runs)."""
     if config is None:
         return None
     import glob
@@ -844,10 +892,15 @@ def program_settings(config, root, name):
         settings = expanded(sections.get(section, {}), here)
         paths = []
         for pattern in expand(sections.get("include", {}).get("files", ""), here).split():
-            paths += sorted(glob.glob(under_root(root, os.path.join(here, pattern))))
-        if len(paths) > INCLUDE_LIMIT:
-            return None
+            matches = []
+            for match in glob.iglob(under_root(root, os.path.join(here, pattern))):
+                matches.append(match)
+                if len(paths) + len(matches) > INCLUDE_LIMIT:
+                    return None
+            paths += sorted(matches)
         for path in paths:
+            if deadline is not None and time.monotonic() > deadline:
+                return None
             if os.path.isfile(path):  # what supervisord's parser cannot open, it skips
                 included = read_ini(read_config_file(path), (section,))
                 found = found or section in included

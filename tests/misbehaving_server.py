@@ -8,9 +8,9 @@ import time
 
 
 class MisbehavingServer(object):
-    """Serve `answer` (bytes) to every connection after reading the request
-    (and `delay` seconds); answer=None means never answer. Use as a context
-    manager."""
+    """Serve `answer` (bytes, or a function of the request that returns
+    them) to every connection after reading the request (and `delay`
+    seconds); answer=None means never answer. Use as a context manager."""
 
     def __init__(self, path, answer, delay=0.0):
         self.path = path
@@ -46,13 +46,14 @@ class MisbehavingServer(object):
             except OSError:
                 return
             self.requests.append(read_request(conn))
-            if self.answer is None:
+            answer = self.answer(self.requests[-1]) if callable(self.answer) else self.answer
+            if answer is None:
                 self.open_connections.append(conn)  # hold it open, say nothing
                 continue
             if self.delay:
                 time.sleep(self.delay)  # a slow supervisord, as the probe sees it
             try:
-                conn.sendall(self.answer)
+                conn.sendall(answer)
             except OSError:
                 pass
             conn.close()

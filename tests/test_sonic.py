@@ -12,6 +12,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import PROGRAMS
+from misbehaving_server import MisbehavingServer, xmlrpc_answer, xmlrpc_fault
 
 FAILING_START = "echo 'start.sh: cannot render bgpd.conf: template error' >&2\necho 'start.sh: giving up'\nexit 1"
 
@@ -52,22 +53,21 @@ def test_start_blocked_by_a_fatal_dependency_says_why_and_that_it_will_not_chang
 
 
 def test_start_waiting_for_a_program_supervisord_does_not_have_says_so(container):
-    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running nosuchd:running",
-                           dependent_startup="false")
-    container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running nosuchd:running")
+    container.edit_program("rsyslogd", startsecs=1000)
+    container.start_supervisord().wait_for_state("STARTING", name="rsyslogd")
     result = container.probe()
     assert result.first_line == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running and nosuchd:running, "
-        "and rsyslogd is RUNNING, nosuchd is not a supervisord program"
+        "and rsyslogd is STARTING, nosuchd is not a supervisord program"
     )
 
 
-def test_running_start_has_no_exit_status_in_its_reason(container):
-    container.write_start("exec sleep 1000")
-    container.start_supervisord().wait_for_state("RUNNING")
+def test_start_not_started_by_the_listener_names_nothing_it_would_wait_for(container):
+    container.edit_program("start", dependent_startup="false")  # nothing will start it
+    container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")
     result = container.probe()
-    assert result.first_line == "not ready (exit 2): start is RUNNING: start.sh has not finished"
-    assert "exit status" not in result.text
+    assert result.first_line == "not ready (exit 2): start has not been started yet", result
 
 
 # -- start's own last words ----------------------------------------------------
@@ -195,6 +195,88 @@ def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
     assert result.first_line.endswith("start exited with status 1"), result
 
 
+# -- finality against a scripted supervisord: states a real one passes through too fast to probe
+def scripted_supervisord(container, programs, version="4.3.0"):
+    """A fake supervisord on /var/run/fake.sock: getProcessInfo(NAME) answers
+    programs[NAME] (BAD_NAME for others), getSupervisorVersion `version`,
+    anything else a fault."""
+    def answer(request):
+        method = request.split(b"<methodName>")[1].split(b"</methodName>")[0].decode()
+        if method == "supervisor.getSupervisorVersion":
+            return xmlrpc_answer(version)
+        if method.startswith("supervisor.tailProcess") and "log" in programs:
+            return xmlrpc_answer([programs["log"], 100, False])
+        name = request.split(b"<string>")[1].split(b"</string>")[0].decode()
+        if method == "supervisor.getProcessInfo" and name in programs:
+            return xmlrpc_answer(dict(programs[name], name=name))
+        return xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: %s" % name)
+
+    return MisbehavingServer(container.path("/var/run/fake.sock"), answer)
+
+
+def process(state, exitstatus=0, start=1, spawnerr=""):
+    return {"state": state, "statename": rp.STATE_NAMES[state], "exitstatus": exitstatus, "start": start,
+            "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}
+
+
+def test_wait_keeps_waiting_on_an_exit_supervisord_will_restart(container):
+    container.edit_program("start", autorestart="unexpected", exitcodes="0")
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}):
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "1", "--interval", "0.1")
+    assert result.code == 2, result
+    assert result.elapsed >= 1 - 0.1, result
+    assert result.first_line.endswith(
+        "start exited with status 1; supervisord will restart it (exit status 1 is not in exitcodes=0); "
+        "its output went to syslog"), result
+
+
+def test_wait_stops_at_once_on_a_fatal_start(container):
+    with scripted_supervisord(container, {"start": process(rp.FATAL, spawnerr="can't find command")}):
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "60", "--interval", "1")
+    assert result.code == 2, result
+    assert result.elapsed < 30, result
+    assert "gave up (can't find command): this will not change by itself" in result.first_line
+
+
+def test_wait_stops_at_once_when_start_waits_for_a_fatal_program(container):
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.FATAL, spawnerr="can't find command")}
+    with scripted_supervisord(container, programs):
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "60", "--interval", "1", "--json")
+    record = json.loads(result.text)
+    assert result.elapsed < 30, result
+    assert record["start"] == {"state": "STOPPED", "exitstatus": None, "final": True}
+    assert record["reason"].endswith("rsyslogd is FATAL (can't find command): this will not change by itself")
+
+
+def test_a_fatal_program_that_start_may_wait_for_in_that_state_is_not_final(container):
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running,fatal")
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.FATAL, spawnerr="can't find command")}
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["start"] == {"state": "STOPPED", "exitstatus": None, "final": False}
+    assert "this will not change" not in record["reason"]
+
+
+@pytest.mark.parametrize("version,final", [("3.4.0", True), ("4.2.5", False)])
+def test_default_exitcodes_are_those_of_the_supervisord_asked(container, version, final):
+    container.edit_program("start", autorestart="unexpected")  # exitcodes unset: 0,2 before 4.0, 0 since
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 2)}, version):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["start"]["final"] is final
+    default = "0,2" if final else "0"
+    assert "exit status 2 is %sin exitcodes=%s, supervisord's default" % ("" if final else "not ", default) in record["reason"]
+
+
+def test_start_logging_to_syslog_and_a_file_shows_the_file_and_says_so(container):
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.log", stdout_syslog="true",
+                           stderr_logfile=None, redirect_stderr="true")
+    failed = dict(process(rp.EXITED, 1), stdout_logfile="/var/log/supervisor/start.log")
+    with scripted_supervisord(container, {"start": failed, "log": "start.sh: template error\n"}):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line.endswith("; its stdout went to syslog"), result
+    assert result.text.split("\n", 1)[1] == "[start's stdout, /var/log/supervisor/start.log]\nstart.sh: template error\n"
+
+
 # -- --json tells the controller start's state ---------------------------------
 def test_json_reports_starts_state_exit_status_and_finality(container):
     container.write_start("exec sleep 1000")
@@ -272,6 +354,21 @@ def test_serverurl_flag_names_a_unix_socket_under_the_root(running):
     assert running.probe("--serverurl", "unix:///var/run/supervisor.sock").code == 0
 
 
+def test_serverurl_expands_environment_variables(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%%(ENV_RP_PORT)s\n")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe(env=dict(os.environ, RP_PORT=str(port))).code == 0
+    assert container.probe(env=dict(os.environ, RP_PORT=str(free_port()))).code == 69
+
+
+def test_serverurl_with_a_host_that_is_no_host_name_is_69(container):
+    result = container.probe("--serverurl", "http://%s:9001" % ("a" * 64))
+    assert result.code == 69, result
+    assert result.first_line == "not ready (exit 69): cannot ask supervisord at http://%s:9001: %r is not a host name" % (
+        "a" * 64, "a" * 64)
+
+
 def test_tcp_server_that_refuses_is_69_naming_its_url(container):
     port = free_port()
     result = container.probe("--serverurl", "http://127.0.0.1:%d" % port)
@@ -319,6 +416,24 @@ def test_any_included_config_leaves_a_failed_start_at_exit_2_in_one_line(failed_
     assert result.code == 2, result
     assert result.first_line.startswith("not ready (exit 2): start exited with status 1"), result
     assert "Traceback" not in result.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=config_lines | st.lists(st.sampled_from([
+    "[program:start] ; a comment", "[supervisorctl]   # another", "    autorestart = false", "  exitcodes=1",
+    "\tfiles = a b", "key = value ; comment", "key = va;lue", "  ; indented comment", "[x]y]", "a:b=c",
+]), max_size=10).map("\n".join))
+def test_config_is_read_as_supervisors_own_parser_reads_it(text):
+    from supervisor.options import UnhosedConfigParser
+
+    parser = UnhosedConfigParser()
+    try:
+        parser.read_string(text)
+    except Exception:  # supervisord would refuse it
+        return
+    theirs = {name: {k: v.strip() for k, v in parser.items(name, raw=True)} for name in parser.sections()}
+    ours = {name: {k: v.strip() for k, v in keys.items()} for name, keys in rp.read_ini(text).items()}
+    assert ours == theirs
 
 
 @pytest.fixture(scope="module")

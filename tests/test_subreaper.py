@@ -84,8 +84,8 @@ def test_nothing_the_hook_starts_outlives_the_probe(ready, marker, name, figure)
                "%d; %.3f" % (len(survivors), result.elapsed - timeout))
     else:
         assert result.first_line == "not ready (exit 3): hook exited 3"
-        assert result.elapsed < PROMPT, result
-        lag = returned - float(open(stamp).read())
+        lag = returned - float(open(stamp).read())  # the hook's own run (a fork loop's, say) is not the probe's
+        assert lag < PROMPT, result
         figure("%s: survivors; probe exit after the hook's (s)" % name, "%d; %.3f" % (len(survivors), lag))
 
 
