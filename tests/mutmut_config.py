@@ -17,12 +17,16 @@ it runs for every mutant: `python tests/mutmut_config.py [FUNCTION]`.
 - What a mutant left running (a hung probe, its hook) is killed before the
   next mutant: the runner adopts every orphan of its tests.
 - The mutants listed in EQUIVALENT cannot change behaviour; they are skipped.
-- `python tests/mutmut_config.py --summary` prints the score and the mutants
-  that survived, from mutmut's cache; it fails under MIN_SCORE.
+- `python tests/mutmut_config.py --fresh`, before a run: puts back the probe
+  if an interrupted run left a mutant in its place, removes its bytecode and
+  mutmut's cache (whose results would outlive changes to the probe).
+- `python tests/mutmut_config.py --summary`, after: prints the score and the
+  mutants that survived, from mutmut's cache; fails under MIN_SCORE.
 """
 
 import ast
 import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -89,7 +93,7 @@ FIRST = {
 }
 
 
-# -- mutmut's hook -------------------------------------------------------------
+# -- mutmut's hook ------------------------------------------------------------
 def pre_mutation(context):
     """Called by mutmut before it writes a mutant: skip it, or choose the command."""
     function = function_at(context.source, context.current_line_index + 1)
@@ -144,7 +148,7 @@ def equivalent_mutants():
     return found
 
 
-# -- the test command ------------------------------------------------------------
+# -- the test command ---------------------------------------------------------
 def test_files(function):
     present = sorted(name for name in os.listdir(TESTS) if name.startswith("test_") and name.endswith(".py"))
     order = [n for n in EARLY if n in present] + [n for n in present if n not in EARLY + LATE] + [n for n in LATE if n in present]
@@ -201,7 +205,18 @@ def processes():
                 continue
 
 
-# -- the summary -------------------------------------------------------------------
+# -- before and after a run ---------------------------------------------------
+def fresh():
+    backup = PROBE + ".bak"  # mutmut's copy of the original while a mutant is in place
+    if os.path.exists(backup):
+        os.replace(backup, PROBE)
+        os.chmod(PROBE, 0o755)
+        print("put back readiness_probe.py from the interrupted run's backup")
+    shutil.rmtree(os.path.join(REPO, "__pycache__"), ignore_errors=True)
+    if os.path.exists(CACHE):
+        os.remove(CACHE)
+
+
 def summary():
     """Score and survivors from mutmut's cache, and equivalent mutants listed
     that no longer exist; exit 1 under MIN_SCORE or with such a stale entry."""
@@ -243,6 +258,8 @@ def summary():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--fresh"]:
+        sys.exit(fresh())
     if sys.argv[1:] == ["--summary"]:
         sys.exit(summary())
     sys.exit(run_tests(sys.argv[1] if len(sys.argv) > 1 else "<module>"))
