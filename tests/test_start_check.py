@@ -87,6 +87,7 @@ def test_other_programs_do_not_matter(running):
     """Critical services are supervisord's exit listener's business: the
     start check looks at start alone."""
     running.wait_for_state("EXITED")
+    running.wait_for_state("RUNNING", name="featured")  # once the listener saw it run, it leaves it stopped
     running.rpc().supervisor.stopProcess("featured")
     running.wait_for_state("STOPPED", name="featured")
     result = running.probe()
