@@ -378,7 +378,7 @@ def read_ini(text, wanted=None):
     sections = {}
     current = key = None
     key_indent = 0
-    for line in text.splitlines():
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):  # as a file in text mode
         stripped = uncomment(line).strip()
         if not stripped or stripped[0] in "#;":
             continue
