@@ -14,8 +14,9 @@ it runs for every mutant: `python tests/mutmut_config.py [FUNCTION]`.
   seconds. The order decides the run time only, never a result.
 - Each test gets at most TEST_TIMEOUT seconds: a mutant that hangs the probe
   fails a test instead of stalling the run.
-- What a mutant left running (a hung probe, its hook) is killed before the
-  next mutant: the runner adopts every orphan of its tests.
+- pytest runs in a session of its own, and what a mutant left running (a
+  hung probe, its hook) is killed before the next mutant: the runner adopts
+  every orphan of its tests.
 - The mutants listed in EQUIVALENT cannot change behaviour; they are skipped.
 - `python tests/mutmut_config.py --fresh`, before a run: puts back the probe
   if an interrupted run left a mutant in its place, removes its bytecode and
@@ -157,17 +158,29 @@ def test_files(function):
 
 
 def run_tests(function):
-    import pytest
+    """Run pytest in a session of its own: a mutant that signals its own
+    process group (a pid of 0) ends that run, not mutmut's."""
+    import subprocess
 
     become_subreaper()
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--hypothesis-seed=0",
+               "--timeout=%d" % TEST_TIMEOUT] + test_files(function)
     try:
-        code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "--hypothesis-seed=0",
-                            "--timeout=%d" % TEST_TIMEOUT] + test_files(function))
+        code = subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent).wait()
     finally:
         kill_leftovers()
     # mutmut counts exit status 1 alone as killed; a mutant that breaks the
-    # import of a test module gives 2 ("errors during collection").
-    return 1 if code == 2 else int(code)
+    # import of a test module gives 2 ("errors during collection"), and one
+    # that kills pytest a signal.
+    return 1 if code == 2 or code < 0 else code
+
+
+def die_with_parent():
+    """In pytest's process: SIGKILL when the runner dies (mutmut's timeout)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def become_subreaper():
