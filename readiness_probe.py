@@ -33,6 +33,7 @@ HOOK_CODES = range(3, 64)  # the hook's own codes, passed through unchanged
 EXIT_USAGE = 64  # bad command line or environment value
 EXIT_SUPERVISOR = 69  # supervisord is configured but cannot be asked
 EXIT_INTERNAL = 70  # internal error of the probe itself
+EXIT_NO_RESOURCES = 71  # the system refused a process or a pipe (no free PIDs or fds): try again
 EXIT_TIMEOUT = 124  # the deadline passed (supervisord or the hook too slow)
 EXIT_HOOK_NOT_EXECUTABLE = 126  # the hook exists but cannot be executed
 EXIT_NO_PYTHON = 127  # readiness_probe.sh found no python3 (set by the launcher)
@@ -41,7 +42,7 @@ EXIT_SIGNAL_BASE = 128  # 128+N: the hook was killed by signal N (or the probe t
 # Where things live inside the container; all are read under --root.
 START_PROGRAM = "start"
 HOOK_PATH = "/usr/bin/readiness_probe_hook"
-CONFIG_PATHS = ("/etc/supervisor/supervisord.conf", "/etc/supervisord.conf")
+CONFIG_PATHS = ("/etc/supervisord.conf", "/etc/supervisor/supervisord.conf")  # supervisorctl's order
 DEFAULT_SOCKET = "/var/run/supervisor.sock"
 
 # Environment: what the probe reads, and what it adds for the hook.
@@ -53,6 +54,7 @@ DEFAULT_TIMEOUT = 0.8  # seconds; kubelet's default timeoutSeconds is 1
 DEFAULT_INTERVAL = 1.0  # seconds between runs with --wait
 OUTPUT_LIMIT = 10 * 1024  # kubelet keeps this much of an exec probe's output
 REASON_LIMIT = 512  # the first line never crowds out the hook's output
+LATER_LINES = 2048  # bytes of 10 KiB that --wait --json keeps for the records of later changes
 ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB, a log tail 10 KiB; more is not supervisord
 CONFIG_LIMIT = 1024 * 1024  # supervisord.conf is a few KiB; the probe reads no more than this
 INCLUDE_LIMIT = 256  # files an [include] may add; a config with more is not read
@@ -124,12 +126,13 @@ exit codes:
   64       bad command line or environment value
   69       supervisord is configured but cannot be asked
   70       internal error of the probe
+  71       the system refused the hook a process or a pipe (no free PIDs or fds)
   124      the deadline passed
   126      the hook exists but cannot be executed
   127      readiness_probe.sh found no python3
   128+N    the hook was killed by signal N (or the probe, told to stop by
            signal N while the hook ran or between --wait runs: 143 for
-           SIGTERM, 130 for SIGINT)
+           SIGTERM, 130 for SIGINT, 129 for SIGHUP)
 
 The hook runs with the probe's privileges (root in most containers). --root
 chooses where files are read; it is not a sandbox: never point it at a tree
@@ -407,13 +410,28 @@ def uncomment(value):
 
 
 def expand(value, here):
-    """supervisor's %(here)s and %(ENV_NAME)s expansions."""
+    """supervisor's %(here)s, %(ENV_NAME)s and %%, in one pass as Python's
+    % formatting does: what a substitution brings in is not expanded again."""
     if "%" not in value:
         return value
-    value = value.replace("%(here)s", here)
-    for name, env_value in os.environ.items():
-        value = value.replace("%%(ENV_%s)s" % name, env_value)
-    return value.replace("%%", "%")
+    parts = []
+    i = 0
+    while i < len(value):
+        end = value.find(")s", i) if value.startswith("%(", i) else -1
+        name = value[i + 2:end] if end > 0 else None
+        if value.startswith("%%", i):
+            parts.append("%")
+            i += 2
+        elif name == "here":
+            parts.append(here)
+            i = end + 2
+        elif name and name.startswith("ENV_") and name[4:] in os.environ:
+            parts.append(os.environ[name[4:]])
+            i = end + 2
+        else:
+            parts.append(value[i])
+            i += 1
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------
@@ -474,7 +492,7 @@ def connect(_socket, address, deadline):
         sock = _socket.socket(family, _socket.SOCK_STREAM, proto)
         try:
             sock.settimeout(time_left(deadline))
-            sock.connect(where)
+            connect_when_accepted(sock, where, deadline)
             return sock
         except OSError:
             sock.close()
@@ -483,6 +501,21 @@ def connect(_socket, address, deadline):
         except BaseException:
             sock.close()
             raise
+
+
+def connect_when_accepted(sock, where, deadline):
+    """connect(), tried again while supervisord's listen queue is full (a
+    Unix socket answers EAGAIN then, at once): a busy supervisord is a slow
+    one, not one that cannot be asked."""
+    while True:
+        try:
+            return sock.connect(where)
+        except BlockingIOError:
+            if deadline - time.monotonic() <= 0.01:
+                address = where if isinstance(where, str) else "http://%s:%d" % where[:2]
+                raise Verdict(EXIT_TIMEOUT, "supervisord at %s did not accept the connection within the deadline"
+                                            " (its listen queue is full)" % address) from None
+            time.sleep(0.01)
 
 
 def resolve(_socket, address, deadline):
@@ -563,7 +596,10 @@ def decode_http_answer(answer, server, lenient=False):
         if name.strip().lower() == "content-length":
             length = value.strip()
             if not length or length.strip("0123456789"):  # ASCII digits only: int() takes others
-                raise garbage("a Content-Length that is not a number (%r)" % length)
+                raise garbage("a Content-Length that is not a number (%r)" % length[:20])
+            length = length.lstrip("0") or "0"
+            if len(length) > len(str(ANSWER_LIMIT)):  # more than supervisord sends; int() refuses 4,301 digits
+                raise garbage("a Content-Length of %d digits" % len(length))
             if len(body) < int(length):
                 raise garbage("a truncated answer (%d of %s bytes)" % (len(body), length))
             body = body[: int(length)]
@@ -646,10 +682,20 @@ def parse_xmlrpc_response(body):
         fault = stack[0]
         if not isinstance(fault, dict) or not is_int(fault.get("faultCode")):
             raise ValueError("a fault without a faultCode")
-        return ("fault", fault["faultCode"], str(fault.get("faultString", "")))
+        return ("fault", fault["faultCode"], as_text(fault.get("faultString", "")))
     if b"<methodResponse>" not in body:
         raise ValueError("no methodResponse")
     return stack[0]
+
+
+def as_text(value):
+    """A value of an answer, to print where text is expected: a string as it
+    is, anything else by its type (a hostile one may nest 2,000 deep)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) or value is None:
+        return str(value)
+    return "(%s)" % ("an array" if isinstance(value, list) else "a struct")
 
 
 def parse_boolean(text):
@@ -671,15 +717,30 @@ def check_start(opts, deadline):
     if supervisor is None:
         return "no supervisord", None
     info = ask_supervisord(supervisor, "supervisor.getProcessInfo", [START_PROGRAM], deadline)
-    if isinstance(info, tuple):
-        _, code, text = info
-        if code == FAULT_BAD_NAME:
+    if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
+        info = start_in_a_group(supervisor, deadline)  # a second question only where there is no plain start
+        if info is None:
             return "no %s program" % START_PROGRAM, None
-        raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (code, text))
+    if isinstance(info, tuple):
+        raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (info[1], info[2]))
     try:
         return judge_start(info), StartRecord(info, supervisor, opts.root)
     except StartNotReady as not_ready:
         raise explain_start(not_ready, supervisor, opts.root, deadline) from None
+
+
+def start_in_a_group(supervisor, deadline):
+    """The start program of a [group:NAME] (supervisord calls it NAME:start),
+    from all of supervisord's processes; of several, the first that has not
+    exited 0. None when there is none."""
+    processes = ask_supervisord(supervisor, "supervisor.getAllProcessInfo", [], deadline)
+    if isinstance(processes, tuple):
+        raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (processes[1], processes[2]))
+    if not isinstance(processes, list):
+        raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for its processes is not a list")
+    starts = [p for p in processes if isinstance(p, dict) and p.get("name") == START_PROGRAM]
+    failing = [p for p in starts if not (p.get("state") == EXITED and p.get("exitstatus") == 0)]
+    return (failing + starts)[0] if starts else None
 
 
 def judge_start(info):
@@ -687,8 +748,17 @@ def judge_start(info):
     if not isinstance(info, dict) or not is_int(info.get("state")) or not is_int(info.get("exitstatus")):
         raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for %s has no integer state and exitstatus" % START_PROGRAM)
     if info["state"] == EXITED and info["exitstatus"] == 0:
-        return "%s exited with status 0" % START_PROGRAM
+        return "%s exited with status 0" % process_name(info)
     raise StartNotReady(info)
+
+
+def process_name(info):
+    """start, or GROUP:start for a start in a [group:GROUP], as supervisorctl
+    names it."""
+    group = info.get("group")
+    if isinstance(group, str) and group and group != START_PROGRAM:
+        return "%s:%s" % (group, START_PROGRAM)
+    return START_PROGRAM
 
 
 class StartNotReady(Verdict):
@@ -696,20 +766,20 @@ class StartNotReady(Verdict):
     adds what its config and its other programs tell)."""
 
     def __init__(self, info):
-        state, status = info["state"], info["exitstatus"]
+        state, status, program = info["state"], info["exitstatus"], process_name(info)
         name = STATE_NAMES.get(state, "state %d" % state)
         if state == EXITED and status == -1:
-            reason = "%s was killed by a signal (EXITED, exit status -1)" % START_PROGRAM
+            reason = "%s was killed by a signal (EXITED, exit status -1)" % program
         elif state == EXITED:
-            reason = "%s exited with status %d" % (START_PROGRAM, status)
+            reason = "%s exited with status %d" % (program, status)
         elif state == STOPPED and info.get("start") == 0:
-            reason = "%s has not been started yet" % START_PROGRAM
+            reason = "%s has not been started yet" % program
         else:
-            reason = "%s is %s" % (START_PROGRAM, name)
+            reason = "%s is %s" % (program, name)
             if name in STATE_MEANINGS:
                 reason += ": " + STATE_MEANINGS[name]
             if info.get("spawnerr"):
-                reason += " (%s)" % info["spawnerr"]
+                reason += " (%s)" % as_text(info["spawnerr"])
         Verdict.__init__(self, EXIT_NOT_STARTED, reason)
         self.info = info
 
@@ -823,8 +893,8 @@ def dependencies(settings, supervisor, deadline):
         info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
         if isinstance(info, dict) and is_int(info.get("state")):
             state = STATE_NAMES.get(info["state"], "in state %d" % info["state"])
-            spawnerr = info.get("spawnerr")
-            states.append("%s is %s%s" % (name, state, " (%s)" % spawnerr[:SPAWNERR_LIMIT] if spawnerr else ""))
+            spawnerr = as_text(info.get("spawnerr") or "")[:SPAWNERR_LIMIT]
+            states.append("%s is %s%s" % (name, state, " (%s)" % spawnerr if spawnerr else ""))
             blocked = blocked or (state == "FATAL" and "FATAL" not in waited_for.upper().split(","))
         elif isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
             states.append("%s is not a supervisord program" % name)
@@ -847,9 +917,9 @@ def start_log(info, settings, supervisor, deadline):
             continue  # it went into the stdout log
         if logfile and logfile != "syslog":  # supervisord 3 reports its magic name as a file
             method = "supervisor.tailProcess%sLog" % stream.capitalize()
-            tail = ask_or_none(supervisor, method, [START_PROGRAM, 0, OUTPUT_LIMIT], deadline, lenient=True)
+            tail = ask_or_none(supervisor, method, [process_name(info), 0, OUTPUT_LIMIT], deadline, lenient=True)
             if isinstance(tail, list) and tail and isinstance(tail[0], str) and tail[0]:
-                head = "[%s's %s, %s]\n" % (START_PROGRAM, stream, logfile)
+                head = "[%s's %s, %s]\n" % (process_name(info), stream, logfile)
                 output += (head + tail[0] + ("" if tail[0].endswith("\n") else "\n")).encode("utf-8", "replace")
     if not to_syslog:
         return output, ""
@@ -924,7 +994,7 @@ def check_hook(opts, deadline, start_phrase):
     code, output, how = run_hook(hook, hook_environment(opts, deadline), deadline)
     if code == EXIT_READY:
         return Verdict(EXIT_READY, "ready: %s; hook exited 0" % start_phrase)
-    raise Verdict(code, "hook %s" % how, output)
+    raise Verdict(code, "hook %s%s" % (how, whose_code(code) if how.startswith("exited") else ""), output)
 
 
 def refuse_unrunnable(hook):
@@ -954,18 +1024,18 @@ def run_hook(hook, env, deadline):
     the probe is told to stop, the whole group is killed and the hook reaped.
     Where the probe can be a child subreaper, everything else the hook
     started, daemonized or not, is killed and reaped too.
-    SIGTERM or SIGINT at any moment of this raises Interrupted."""
-    out_r, out_w = os.pipe()
-    exec_r, exec_w = os.pipe()  # close-on-exec: carries exec's errno, or EOF when exec worked
-    wake_r, wake_w = os.pipe()
+    A signal that would end the probe (SIGTERM, SIGINT, SIGHUP, ...: see
+    stop_signals) at any moment of this raises Interrupted."""
+    out_r, out_w, exec_r, exec_w, wake_r, wake_w = hook_pipes()  # exec_*: carries exec's errno, or EOF
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
     received = []
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT)}
+    stops = stop_signals()
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGCHLD,) + stops}
     saved_wakeup = signal.set_wakeup_fd(wake_w)  # SIGCHLD wakes poll(): no busy waiting
     signal.signal(signal.SIGCHLD, lambda sig, frame: None)
-    signal.signal(signal.SIGTERM, lambda sig, frame: received.append(sig))
-    signal.signal(signal.SIGINT, lambda sig, frame: received.append(sig))
+    for sig in stops:
+        signal.signal(sig, lambda sig, frame: received.append(sig))
     pid = None
     outcome = (EXIT_INTERNAL, b"", "")
     subreaper = become_subreaper()
@@ -1005,12 +1075,39 @@ def run_hook(hook, env, deadline):
     return outcome
 
 
+def stop_signals():
+    """The signals that would end the probe, caught while the hook runs and
+    awaited in the pause between --wait runs, so that the hook's processes
+    die first and the verdict is printed. Not those the probe was started
+    with ignored (nohup's SIGHUP, a background job's SIGINT): they stay so."""
+    stops = []
+    for name in ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM", "SIGVTALRM",
+                 "SIGPROF", "SIGIO", "SIGPWR", "SIGXCPU"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+            stops.append(sig)
+    return tuple(stops)
+
+
+def hook_pipes():
+    """The hook's output pipe, exec's error pipe and the wakeup pipe."""
+    fds = []
+    try:
+        for _ in range(3):
+            fds.extend(os.pipe())
+    except OSError as e:
+        for fd in fds:
+            os.close(fd)
+        raise cannot_start_hook("pipe", e) from None
+    return fds
+
+
 def start_hook_process():
     """fork(), or one line saying why not (a full process table, say)."""
     try:
         return os.fork()
     except OSError as e:
-        raise Verdict(EXIT_INTERNAL, "cannot start the hook: fork failed: %s" % e.strerror) from None
+        raise cannot_start_hook("fork", e) from None
 
 
 def exec_hook(hook, env, out_w, exec_w):
@@ -1029,23 +1126,6 @@ def exec_hook(hook, env, out_w, exec_w):
         os.write(exec_w, str(e.errno or 0).encode("ascii"))
     finally:
         os._exit(EXIT_HOOK_NOT_EXECUTABLE)
-
-
-def explain_exec_error(hook, number):
-    import errno
-
-    if number == errno.ENOEXEC:
-        return "not a binary and no #! line (an empty file?)"
-    if number == errno.ENOENT:
-        try:
-            with open(hook, "rb") as f:
-                first_line = f.readline(256).strip().decode("utf-8", "replace")
-        except OSError:
-            first_line = ""
-        if first_line.startswith("#!"):
-            return "its interpreter does not exist (%s)" % first_line
-        return "a program it needs does not exist (a binary's loader or library?)"
-    return os.strerror(number)
 
 
 def watch_hook(pid, out_r, wake_r, received, deadline):
@@ -1226,6 +1306,69 @@ class OutputTail(object):
 
 
 # ---------------------------------------------------------------------------
+# Step 2, why the hook did not run, or what its code is.
+def cannot_start_hook(call, error):
+    """70, or 71 when the system refused (EAGAIN: no free PIDs, ulimit -u;
+    EMFILE, ENFILE: no free fds; ENOMEM): that passes, so --wait tries again."""
+    import errno
+
+    verdict = Verdict(EXIT_INTERNAL, "cannot start the hook: %s failed: %s" % (call, error.strerror))
+    if error.errno in (errno.EAGAIN, errno.ENOMEM, errno.EMFILE, errno.ENFILE):
+        verdict.code = EXIT_NO_RESOURCES
+        verdict.reason += " (a limit of the system: no free %s)" % ("process slot" if call == "fork" else "file descriptor")
+    return verdict
+
+
+def explain_exec_error(hook, number):
+    import errno
+
+    try:
+        with open(hook, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        head = b""
+    if number == errno.ENOEXEC and head.startswith(b"\x7fELF"):
+        return "a binary for another machine (%s)" % elf_machine(head)
+    if number == errno.ENOEXEC:
+        return "not a binary and no #! line (an empty file?)"
+    line = head.split(b"\n", 1)[0]
+    if number == errno.ENOENT and line.startswith(b"#!") and line.endswith(b"\r"):
+        return ("its #! line ends in a carriage return (DOS line endings: dos2unix it), so the interpreter"
+                " looked for is %r" % line[2:].strip(b" ").decode("utf-8", "replace").split(" ")[0])
+    if number == errno.ENOENT and line.startswith(b"#!"):
+        return "its interpreter does not exist (%s)" % line.strip().decode("utf-8", "replace")
+    if number == errno.ENOENT:
+        return "a program it needs does not exist (a binary's loader or library?)"
+    return os.strerror(number)
+
+
+def elf_machine(head):
+    """"ELF for AArch64; this machine is x86_64", from the ELF header."""
+    machines = {2: "SPARC", 3: "x86", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 22: "s390", 40: "ARM",
+                43: "SPARC V9", 62: "x86-64", 183: "AArch64", 243: "RISC-V", 258: "LoongArch"}
+    number = int.from_bytes(head[18:20], "big" if head[5:6] == b"\x02" else "little")
+    return "ELF for %s; this machine is %s" % (machines.get(number, "machine %d" % number), os.uname().machine)
+
+
+def whose_code(code):
+    """For a hook's exit code that the probe also gives: that it is the
+    hook's own, and where such a code usually comes from."""
+    origins = {
+        EXIT_TIMEOUT: "timeout(1)'s when it stopped a command",
+        EXIT_HOOK_NOT_EXECUTABLE: "a shell's for a command it cannot execute",
+        EXIT_NO_PYTHON: "a shell's for a command not found",
+    }
+    if code in HOOK_CODES or code == EXIT_HOOK_CRASHED:
+        return ""
+    if code in origins:
+        return " (the hook's own code, not the probe's: %s)" % origins[code]
+    if code > EXIT_SIGNAL_BASE:
+        return " (the hook's own code, not the probe's: a shell's when a command it ran was killed by %s)" % (
+            signal_name(code - EXIT_SIGNAL_BASE))
+    return " (the hook's own code, not the probe's)"
+
+
+# ---------------------------------------------------------------------------
 # The verdict and its output.
 def probe(opts):
     """One run of the whole check, bounded by --timeout."""
@@ -1273,8 +1416,10 @@ def output_text(verdict, budget):
     start's own last words."""
     if verdict.ready or not verdict.output or budget <= len(CUT_MARK):
         return ""
-    body = printable(verdict.output, budget - 1)
-    return body if body.endswith("\n") else body + "\n"
+    body = printable(verdict.output, budget)
+    if body.endswith("\n"):
+        return body
+    return printable(verdict.output, budget - 1) + "\n"  # room for the newline it lacks
 
 
 def render_text(verdict):
@@ -1282,7 +1427,10 @@ def render_text(verdict):
     return (head + output_text(verdict, OUTPUT_LIMIT - len(head.encode("utf-8")))).encode("utf-8")
 
 
-def render_json(verdict, extra=None):
+def render_json(verdict, extra=None, limit=OUTPUT_LIMIT):
+    """One JSON object and a newline. Its output is cut so that the whole
+    stays within `limit` bytes (with --wait, what the lines before took of
+    10 KiB is not there any more); the other fields are always written."""
     import json
 
     record = {"ready": verdict.ready, "code": verdict.code, "reason": first_line(verdict)}
@@ -1293,15 +1441,15 @@ def render_json(verdict, extra=None):
         record["output"] = output_text(verdict, budget)
         return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
-    whole = encoded(OUTPUT_LIMIT)
-    if len(whole) <= OUTPUT_LIMIT:
+    whole = encoded(limit)
+    if len(whole) <= limit:
         return whole
     # Escapes make the output longer in JSON than in text, by how much
     # depends on the bytes: find the largest tail that fits, by bisection.
-    low, high = 0, OUTPUT_LIMIT
+    low, high = 0, limit
     while low < high:
         middle = (low + high + 1) // 2
-        if len(encoded(middle)) <= OUTPUT_LIMIT:
+        if len(encoded(middle)) <= limit:
             low = middle
         else:
             high = middle - 1
@@ -1327,11 +1475,14 @@ def wait_until_ready(opts):
     written = 0
     stopped_by = None
     while True:
-        verdict = Interrupted(stopped_by, last.output, "it stopped waiting") if stopped_by else probe(opts)
+        try:
+            verdict = Interrupted(stopped_by, last.output, "it stopped waiting") if stopped_by else probe(opts)
+        except KeyboardInterrupt:  # SIGINT while supervisord was asked
+            verdict = Interrupted(signal.SIGINT, last.output if last else b"", "it stopped waiting")
         if last is None or (verdict.code, verdict.reason) != (last.code, last.reason):
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             if opts.json:
-                written += write(render_json(verdict, {"time": stamp}))
+                written += write(render_json(verdict, {"time": stamp}, OUTPUT_LIMIT - LATER_LINES - written))
             else:
                 written += write(("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8"))
         last = verdict
@@ -1345,11 +1496,11 @@ def wait_until_ready(opts):
 
 
 def pause(seconds):
-    """Sleep between --wait runs. SIGTERM or SIGINT ends the pause: return
-    its number (None when the time is up). Both are blocked and waited for
-    with sigtimedwait rather than caught: a handler could fire anywhere once
-    the pause is over."""
-    stops = (signal.SIGTERM, signal.SIGINT)
+    """Sleep between --wait runs. A signal that would end the probe ends the
+    pause: return its number (None when the time is up). They are blocked
+    and waited for with sigtimedwait rather than caught: a handler could
+    fire anywhere once the pause is over."""
+    stops = stop_signals()
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
     try:
         received = signal.sigtimedwait(stops, seconds)

@@ -50,7 +50,8 @@ LATE = ["test_launcher.py", "test_kubernetes_examples.py", "test_packaging.py", 
 # The files that test a top-level function or class of the probe: they run
 # first for its mutants.
 SUPERVISOR = ["test_supervisor.py", "test_properties.py"]
-HOOK = ["test_hook.py", "test_faults.py"]
+HOOK = ["test_hook.py", "test_faults.py", "test_edge_cases.py"]
+EDGES = ["test_edge_cases.py"]
 OUTPUT = ["test_output.py"]
 FIRST = {
     "parse_seconds": ["test_options.py"],
@@ -68,13 +69,22 @@ FIRST = {
     "parse_boolean": ["test_properties.py", "test_supervisor.py"],
     "is_int": ["test_properties.py", "test_supervisor.py"],
     "check_start": ["test_start_check.py"] + SUPERVISOR,
+    "start_in_a_group": EDGES,
+    "process_name": EDGES,
+    "as_text": EDGES + ["test_properties.py"],
+    "connect_when_accepted": EDGES,
+    "stop_signals": EDGES + ["test_wait.py"],
+    "hook_pipes": EDGES,
+    "cannot_start_hook": EDGES,
+    "elf_machine": EDGES,
+    "whose_code": EDGES,
     "judge_start": ["test_start_check.py"] + SUPERVISOR,
     "check_hook": HOOK,
     "refuse_unrunnable": HOOK,
     "hook_environment": HOOK,
     "run_hook": HOOK,
     "exec_hook": HOOK,
-    "explain_exec_error": HOOK,
+    "explain_exec_error": EDGES + HOOK,
     "watch_hook": HOOK,
     "kill_group": HOOK,
     "drain": HOOK,

@@ -123,7 +123,7 @@ def test_help_shows_flags_and_exit_codes(container):
     assert result.code == 0
     for flag in rp.VALUE_FLAGS + rp.SWITCHES:
         assert flag in result.text
-    for code in ("64", "69", "70", "124", "126", "127", "128+N"):
+    for code in ("64", "69", "70", "71", "124", "126", "127", "128+N"):
         assert "\n  %s " % code in result.text
 
 

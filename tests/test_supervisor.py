@@ -25,7 +25,7 @@ def test_socket_flag_overrides_discovery_and_is_read_under_the_root(container):
     assert b"<string>start</string>" in server.requests[0]
 
 
-def test_alpine_config_location_is_used_when_debians_is_absent(running):
+def test_etc_supervisord_conf_is_used_alone_too(running):
     running.wait_for_state("EXITED")
     os.unlink(running.path("/etc/supervisor/supervisord.conf"))
     running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/supervisor.sock ; absolute: under the root\n")
@@ -44,13 +44,6 @@ def test_serverurl_beats_unix_http_server_file(running):
         "[supervisorctl]\nserverurl = unix:///var/run/supervisor.sock\n",
     )
     assert running.probe().code == 0
-
-
-def test_debian_config_location_beats_alpines(running):
-    running.wait_for_state("EXITED")
-    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
-    result = running.probe()
-    assert result.code == 0, result
 
 
 def test_config_without_a_socket_setting_means_the_default_socket(running):
@@ -127,16 +120,24 @@ def test_other_supervisord_fault_is_69(container):
     assert "fault 6: SHUTDOWN_STATE" in result.first_line
 
 
+def without_start(request):
+    """A supervisord with no program start, in a group or not."""
+    if b"supervisor.getAllProcessInfo" in request:
+        return xmlrpc_answer([dict(EXITED_ZERO, name="featured", group="featured")])
+    return xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")
+
+
 def test_bad_name_fault_skips_the_check(container):
-    with MisbehavingServer(socket_in(container), xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")):
+    with MisbehavingServer(socket_in(container), without_start) as server:
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.code == 0, result
     assert result.first_line == "ready: no start program; no hook"
+    assert len(server.requests) == 2  # getProcessInfo("start"), then all of them: start may be in a group
 
 
 def test_hook_runs_when_there_is_no_start_program(container):
     container.write_hook("echo 'feature down'; exit 7")
-    with MisbehavingServer(socket_in(container), xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")):
+    with MisbehavingServer(socket_in(container), without_start):
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.text == "not ready (exit 7): hook exited 7\nfeature down\n", result
 

@@ -129,7 +129,8 @@ def process_state(pid):
         return f.read().rsplit(b")", 1)[1].split()[0].decode()
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129),
+                                      (signal.SIGUSR1, 138)])
 def test_wait_stops_when_told_to_stop_during_the_pause(ready, sig, code):
     ready.write_hook("echo 'sessions down'; exit 3")
     proc = ready.start_probe("--wait", "600", "--interval", "300")
@@ -147,8 +148,8 @@ def test_wait_stops_when_told_to_stop_during_the_pause(ready, sig, code):
 
 
 def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
-    """The pause blocks SIGTERM and SIGINT to wait for them; the next run's
-    hook must not inherit that (it could not be told to stop)."""
+    """The pause blocks SIGTERM, SIGINT, SIGHUP... to wait for them; the next
+    run's hook must not inherit that (it could not be told to stop)."""
     from test_hook import signal_set
 
     runs = fresh_file(ready, "pause-runs")
@@ -160,7 +161,7 @@ def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
     result = ready.probe("--wait", "1", "--interval", "0.2", "--timeout", "10")
     assert result.code == 3, result
     assert open(runs).read().count("x") >= 2  # the output is the last run's, after a pause
-    assert not signal_set(result.text, "SigBlk") & {signal.SIGTERM, signal.SIGINT}, result
+    assert not signal_set(result.text, "SigBlk") & {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1}, result
 
 
 def test_wait_pauses_one_second_by_default(ready):
