@@ -152,10 +152,13 @@ def test_dash_h_is_help(container):
         (["--help", "--frobnicate"], "usage: "),
         (["extra", "-h"], "usage: "),
         (["--help", "--timeout"], "usage: "),
+        (["--help", "--root"], "usage: "),
+        (["--version", "extra"], "readiness_probe "),
         (["--frobnicate", "--version"], "readiness_probe "),
         (["--version", "--root", "/nonexistent/root", "extra"], "readiness_probe "),
     ],
-    ids=["help-unknown-flag", "argument-h", "help-missing-value", "unknown-flag-version", "version-bad-root-argument"],
+    ids=["help-unknown-flag", "argument-h", "help-missing-value", "help-root-without-value", "version-argument",
+         "unknown-flag-version", "version-bad-root-argument"],
 )
 def test_help_and_version_exit_zero_whatever_else_is_given(container, args, first_line):
     result = container.probe(*args)
