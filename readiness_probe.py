@@ -48,7 +48,10 @@ DEFAULT_SOCKET = "/var/run/supervisor.sock"
 # Environment: what the probe reads, and what it adds for the hook.
 ENV_ROOT = "READINESS_PROBE_ROOT"
 ENV_TIMEOUT = "READINESS_PROBE_TIMEOUT"
-ENV_TIME_LEFT = "READINESS_PROBE_TIME_LEFT"
+ENV_TIME_LEFT = "READINESS_PROBE_TIME_LEFT"  # for the hook: seconds left when it was started (a decimal)
+ENV_TIME_LEFT_MS = "READINESS_PROBE_TIME_LEFT_MS"  # for the hook: the same in whole milliseconds, for sh
+ENV_DEADLINE = "READINESS_PROBE_DEADLINE"  # for the hook: the deadline on CLOCK_MONOTONIC (time.monotonic())
+ENV_SUPERVISOR = "READINESS_PROBE_SUPERVISOR"  # for the hook: supervisord's address, as a serverurl
 
 DEFAULT_TIMEOUT = 0.8  # seconds; kubelet's default timeoutSeconds is 1
 DEFAULT_INTERVAL = 1.0  # seconds between runs with --wait
@@ -74,6 +77,7 @@ FALSY = ("false", "0", "off", "no")
 # supervisord's own numbers (supervisor.xmlrpc.Faults, supervisor.states.ProcessStates).
 FAULT_BAD_NAME = 10
 STOPPED = 0
+RUNNING = 20
 EXITED = 100
 FATAL = 200
 STATE_NAMES = {
@@ -98,7 +102,9 @@ STATE_MEANINGS = {
 USAGE = """\
 usage: readiness_probe.sh [--root DIR] [--serverurl URL | --socket PATH]
                           [--timeout SECONDS] [--wait SECONDS [--interval SECONDS]]
-                          [--json] [--help] [--version]
+                          [--hook PATH] [--json] [--help] [--version]
+       readiness_probe.sh --program NAME [--root DIR] [--serverurl URL | --socket PATH]
+                          [--timeout SECONDS] [--json]
 
 Kubernetes readiness probe for supervisord-managed containers: ready when
 supervisord's "start" program has exited with status 0 and the optional hook
@@ -114,14 +120,18 @@ flags:
   --wait SECONDS      re-check until ready or SECONDS have passed, or until start has failed for
                       good; one line per change of verdict
   --interval SECONDS  pause between runs with --wait (default %(interval)s)
-  --json              print one JSON object (ready, code, reason, output, start) instead of text
+  --hook PATH         run this hook (a path on this machine) instead of <root>%(hook)s
+  --program NAME      only ask supervisord for program NAME's state (from a hook: where the
+                      probe found supervisord, within the hook's deadline); exit 0 when
+                      RUNNING, 2 when not (or no such program)
+  --json              print one JSON object (ready, code, by, reason, output, start) instead of text
   --help, -h          print this help, exit 0
   --version           print the version, exit 0
 
 exit codes:
   0        ready
   1        the hook exited 1 (an uncaught Python exception's code)
-  2        the start program has not exited with status 0
+  2        the start program has not exited with status 0 (--program: NAME is not RUNNING)
   3-63     the hook's own codes, passed through
   64       bad command line or environment value
   69       supervisord is configured but cannot be asked
@@ -150,6 +160,7 @@ class Verdict(Exception):
     supervisord said of the start program, when it was asked."""
 
     final = False
+    by = "probe"  # who gave the exit code: "probe", or "hook" for the hook's own exit status
 
     def __init__(self, code, reason, output=b""):
         Exception.__init__(self, reason)
@@ -180,11 +191,14 @@ class Options(object):
         self.interval = DEFAULT_INTERVAL
         self.json = False
         self.show = None  # "help" or "version"
+        self.hook = None  # --hook: a path on this machine, instead of <root>/usr/bin/readiness_probe_hook
+        self.program = None  # --program: ask this program's state instead of the whole check
+        self.deadline = None  # with --program inside a hook: the hook's own deadline (READINESS_PROBE_DEADLINE)
 
 
 # ---------------------------------------------------------------------------
 # Options: every flag and environment value is checked before anything runs.
-VALUE_FLAGS = ("--root", "--serverurl", "-s", "--socket", "--timeout", "--wait", "--interval")
+VALUE_FLAGS = ("--root", "--serverurl", "-s", "--socket", "--timeout", "--wait", "--interval", "--hook", "--program")
 SWITCHES = ("--json", "--help", "-h", "--version")
 ALIASES = {"-s": "--serverurl", "-h": "--help"}
 
@@ -235,6 +249,11 @@ def parse_options(argv, environ):
         raise usage_error("--interval goes with --wait")
     if "--serverurl" in given and "--socket" in given:
         raise usage_error("--serverurl and --socket both name supervisord: give one")
+    if "--program" in given and ("--wait" in given or "--hook" in given):
+        raise usage_error("--program asks one program's state: it goes with neither --wait nor --hook")
+    if "--program" in given and not given["--program"]:
+        raise usage_error("--program must not be empty")
+    opts.program = given.get("--program")
 
     if "--timeout" in given:
         opts.timeout = parse_seconds(given["--timeout"], "--timeout")
@@ -263,7 +282,29 @@ def parse_options(argv, environ):
         opts.server = server_address(given["--serverurl"], opts.root, "/")
         if opts.server is None:
             raise usage_error("--serverurl must be unix:///PATH or http://HOST:PORT, got %r" % given["--serverurl"])
+    if "--hook" in given:
+        if not os.path.lexists(given["--hook"]):
+            raise usage_error("--hook %r does not exist" % given["--hook"])
+        opts.hook = os.path.abspath(given["--hook"])
+    if opts.program:
+        in_a_hook(opts, environ)
     return opts
+
+
+def in_a_hook(opts, environ):
+    """--program, run by a hook: the probe that runs the hook has told it
+    where supervisord is (already under the root) and its deadline."""
+    if opts.server is None and environ.get(ENV_SUPERVISOR):
+        opts.server = server_address(environ[ENV_SUPERVISOR], "/", "/")
+        if opts.server is None:
+            raise usage_error("%s must be unix:///PATH or http://HOST:PORT, got %r" % (ENV_SUPERVISOR, environ[ENV_SUPERVISOR]))
+    if environ.get(ENV_DEADLINE):
+        try:
+            opts.deadline = float(environ[ENV_DEADLINE])
+        except ValueError:
+            opts.deadline = float("nan")
+        if not opts.deadline > 0 or opts.deadline == float("inf"):
+            raise usage_error("%s must be a time on the monotonic clock, got %r" % (ENV_DEADLINE, environ[ENV_DEADLINE]))
 
 
 def under_root(root, path):
@@ -316,6 +357,13 @@ class Supervisor(object):
         if isinstance(self.address, tuple):
             return "http://%s:%d" % self.address
         return self.address
+
+    def url(self):
+        """The address as supervisorctl's serverurl: unix:///PATH or http://HOST:PORT."""
+        if isinstance(self.address, tuple):
+            host, port = self.address
+            return "http://%s:%d" % ("[%s]" % host if ":" in host else host, port)
+        return "unix://" + self.address
 
 
 def find_supervisor(opts):
@@ -710,10 +758,9 @@ def is_int(value):
 
 # ---------------------------------------------------------------------------
 # Step 1, the start check.
-def check_start(opts, deadline):
+def check_start(supervisor, root, deadline):
     """Return a phrase for the ready line and what supervisord said of start
     (None when it was not asked), or raise the not-ready Verdict."""
-    supervisor = find_supervisor(opts)
     if supervisor is None:
         return "no supervisord", None
     info = ask_supervisord(supervisor, "supervisor.getProcessInfo", [START_PROGRAM], deadline)
@@ -724,9 +771,9 @@ def check_start(opts, deadline):
     if isinstance(info, tuple):
         raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (info[1], info[2]))
     try:
-        return judge_start(info), StartRecord(info, supervisor, opts.root)
+        return judge_start(info), StartRecord(info, supervisor, root)
     except StartNotReady as not_ready:
-        raise explain_start(not_ready, supervisor, opts.root, deadline) from None
+        raise explain_start(not_ready, supervisor, root, deadline) from None
 
 
 def start_in_a_group(supervisor, deadline):
@@ -986,15 +1033,21 @@ def expanded(settings, here):
 
 # ---------------------------------------------------------------------------
 # Step 2, the hook: its own process group, reaped, bounded by the deadline.
-def check_hook(opts, deadline, start_phrase):
-    hook = under_root(opts.root, HOOK_PATH)
+def check_hook(opts, deadline, start_phrase, supervisor):
+    hook = opts.hook or under_root(opts.root, HOOK_PATH)
     if not os.path.lexists(hook):
         return Verdict(EXIT_READY, "ready: %s; no hook" % start_phrase)
     refuse_unrunnable(hook)
-    code, output, how = run_hook(hook, hook_environment(opts, deadline), deadline)
+    code, output, how = run_hook(hook, hook_environment(opts, deadline, supervisor), deadline)
     if code == EXIT_READY:
-        return Verdict(EXIT_READY, "ready: %s; hook exited 0" % start_phrase)
-    raise Verdict(code, "hook %s%s" % (how, whose_code(code) if how.startswith("exited") else ""), output)
+        verdict = Verdict(EXIT_READY, "ready: %s; hook exited 0" % start_phrase)
+    else:
+        verdict = Verdict(code, "hook %s%s" % (how, whose_code(code) if how.startswith("exited") else ""), output)
+    if how.startswith(("exited", "was killed")):
+        verdict.by = "hook"  # its own exit status, not the probe's verdict on it (124)
+    if not verdict.ready:
+        raise verdict
+    return verdict
 
 
 def refuse_unrunnable(hook):
@@ -1009,10 +1062,20 @@ def refuse_unrunnable(hook):
         raise cannot("it is not executable (chmod +x)")
 
 
-def hook_environment(opts, deadline):
+def hook_environment(opts, deadline, supervisor):
+    """The probe's environment, and what the hook needs to know: the root,
+    its deadline (as a time on the monotonic clock, and as what is left
+    now), and supervisord's address (never its credentials)."""
     env = dict(os.environ)
     env[ENV_ROOT] = opts.root
-    env[ENV_TIME_LEFT] = "%.3f" % max(0.0, deadline - time.monotonic())
+    left = max(0.0, deadline - time.monotonic())
+    env[ENV_TIME_LEFT] = "%.3f" % left
+    env[ENV_TIME_LEFT_MS] = "%d" % (left * 1000)
+    env[ENV_DEADLINE] = "%.6f" % deadline
+    if supervisor is None:
+        env.pop(ENV_SUPERVISOR, None)
+    else:
+        env[ENV_SUPERVISOR] = supervisor.url()
     return env
 
 
@@ -1375,8 +1438,9 @@ def probe(opts):
     deadline = time.monotonic() + opts.timeout
     start = None
     try:
-        start_phrase, start = check_start(opts, deadline)
-        verdict = check_hook(opts, deadline, start_phrase)
+        supervisor = find_supervisor(opts)
+        start_phrase, start = check_start(supervisor, opts.root, deadline)
+        verdict = check_hook(opts, deadline, start_phrase, supervisor)
     except Verdict as failure:
         verdict = failure
     verdict.start = verdict.start or start
@@ -1433,7 +1497,7 @@ def render_json(verdict, extra=None, limit=OUTPUT_LIMIT):
     10 KiB is not there any more); the other fields are always written."""
     import json
 
-    record = {"ready": verdict.ready, "code": verdict.code, "reason": first_line(verdict)}
+    record = {"ready": verdict.ready, "code": verdict.code, "by": verdict.by, "reason": first_line(verdict)}
     record["start"] = verdict.start.as_json() if verdict.start else None
     record.update(extra or {})
 
@@ -1509,6 +1573,37 @@ def pause(seconds):
     return received.si_signo if received else None
 
 
+# ---------------------------------------------------------------------------
+# --program: a hook's question, "is this program RUNNING?", answered with the
+# probe's own client, under the probe's root and within the hook's deadline.
+def program_state(opts):
+    deadline = time.monotonic() + opts.timeout
+    if opts.deadline is not None:
+        deadline = min(deadline, opts.deadline)
+    try:
+        supervisor = find_supervisor(opts)
+        if supervisor is None:
+            raise Verdict(EXIT_SUPERVISOR, "no supervisord to ask about %s (no config and no socket)" % opts.program)
+        info = ask_supervisord(supervisor, "supervisor.getProcessInfo", [opts.program], deadline)
+        if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
+            raise Verdict(EXIT_NOT_STARTED, "%s is not a supervisord program" % opts.program)
+        if isinstance(info, tuple):
+            raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (info[1], info[2]))
+        if not isinstance(info, dict) or not is_int(info.get("state")):
+            raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for %s has no integer state" % opts.program)
+    except Verdict as failure:
+        return failure
+    state = info["state"]
+    if state == RUNNING:
+        return Verdict(EXIT_READY, "%s is RUNNING" % opts.program)
+    reason = "%s is %s" % (opts.program, STATE_NAMES.get(state, "in state %d" % state))
+    if state == EXITED and is_int(info.get("exitstatus")):
+        reason += " (exit status %d)" % info["exitstatus"]
+    elif info.get("spawnerr"):
+        reason += " (%s)" % as_text(info["spawnerr"])[:SPAWNERR_LIMIT]
+    return Verdict(EXIT_NOT_STARTED, reason)
+
+
 def help_text():
     return USAGE % {
         "hook": HOOK_PATH,
@@ -1532,7 +1627,7 @@ def main(argv=None):
             return EXIT_READY
         if opts.wait is not None:
             return wait_until_ready(opts).code
-        verdict = probe(opts)
+        verdict = program_state(opts) if opts.program else probe(opts)
     except Verdict as failure:
         verdict = failure
     except KeyboardInterrupt:

@@ -58,7 +58,10 @@ def test_readme_flags_match_the_code():
 
 def test_readme_environment_matches_the_code():
     documented = set(readme_table("Environment"))
-    assert documented == {rp.ENV_ROOT, rp.ENV_TIMEOUT, rp.ENV_TIME_LEFT, "READINESS_PROBE_PYTHON"}
+    assert documented == {rp.ENV_ROOT, rp.ENV_TIMEOUT, rp.ENV_TIME_LEFT, rp.ENV_TIME_LEFT_MS, rp.ENV_DEADLINE,
+                          rp.ENV_SUPERVISOR, "READINESS_PROBE_PYTHON"}
+    assert {name for name in dir(rp) if name.startswith("ENV_")} == {
+        "ENV_ROOT", "ENV_TIMEOUT", "ENV_TIME_LEFT", "ENV_TIME_LEFT_MS", "ENV_DEADLINE", "ENV_SUPERVISOR"}
     assert "READINESS_PROBE_PYTHON" in open(LAUNCHER).read()
 
 

@@ -56,7 +56,7 @@ def test_json_output(ready):
 def test_json_output_when_ready(ready):
     record = json.loads(ready.probe("--json").text)
     assert record == {
-        "ready": True, "code": 0, "reason": "ready: start exited with status 0; no hook", "output": "",
+        "ready": True, "code": 0, "by": "probe", "reason": "ready: start exited with status 0; no hook", "output": "",
         "start": {"state": "EXITED", "exitstatus": 0, "final": True},
     }
 
@@ -88,7 +88,7 @@ def test_json_hook_exit_one_is_not_ready(ready):
     result = ready.probe("--json")
     assert result.code == rp.EXIT_HOOK_CRASHED == 1, result
     assert json.loads(result.text) == {
-        "ready": False, "code": 1, "reason": "not ready (exit 1): hook exited 1", "output": "Traceback: boom\n",
+        "ready": False, "code": 1, "by": "hook", "reason": "not ready (exit 1): hook exited 1", "output": "Traceback: boom\n",
         "start": {"state": "EXITED", "exitstatus": 0, "final": True},
     }
 

@@ -1,0 +1,249 @@
+"""What a hook author is promised: a time budget to trust, codes that say
+whose they are, supervisord within reach, a hook tried in one command, and
+templates that do all of it right."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fake_container import EXAMPLE_HOOKS, LAUNCHER, REPO, run_probe
+from misbehaving_server import MisbehavingServer, xmlrpc_answer
+
+EXITED_ZERO = {"name": "start", "group": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
+
+
+def hook_environment(result):
+    """The NAME=value lines a hook printed with `env`."""
+    return dict(line.split("=", 1) for line in result.text.splitlines()[1:] if "=" in line)
+
+
+# -- time -------------------------------------------------------------------------
+def test_hook_gets_its_deadline_on_the_monotonic_clock(ready):
+    """The probe's start plus --timeout, on the clock time.monotonic() reads
+    in every process of this machine."""
+    ready.write_hook('echo "$READINESS_PROBE_DEADLINE"; exit 3')
+    before = time.monotonic()
+    result = ready.probe("--timeout", "5")
+    after = time.monotonic()
+    deadline = float(result.text.splitlines()[1])
+    assert before + 5 <= deadline <= after + 5, (before, deadline, after)
+
+
+def test_hook_gets_the_time_left_in_whole_milliseconds(ready):
+    ready.write_hook("env; exit 3")
+    env = hook_environment(ready.probe("--timeout", "5"))
+    milliseconds = env["READINESS_PROBE_TIME_LEFT_MS"]
+    assert milliseconds.isdigit(), milliseconds
+    assert 4000 < int(milliseconds) <= 5000
+    assert abs(int(milliseconds) - 1000 * float(env["READINESS_PROBE_TIME_LEFT"])) <= 1
+
+
+# -- whose code ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "hook,code,by",
+    [
+        (None, 0, "probe"),
+        ("exit 0", 0, "hook"),
+        ("exit 3", 3, "hook"),
+        ("exit 124", 124, "hook"),
+        ("kill -9 $$", 137, "hook"),
+        ("sleep 30", 124, "probe"),
+        ("", 126, "probe"),
+    ],
+    ids=["no-hook", "hook-0", "hook-3", "hook-124", "hook-killed", "hook-overran", "hook-not-executable"],
+)
+def test_json_says_who_gave_the_code(ready, hook, code, by):
+    if hook == "":
+        ready.write_hook("exit 0", mode=0o644)
+    elif hook is not None:
+        ready.write_hook(hook)
+    record = json.loads(ready.probe("--json", "--timeout", "0.5").text)
+    assert (record["code"], record["by"]) == (code, by), record
+
+
+def test_json_says_the_probe_gave_a_failed_starts_code(container):
+    container.write_start("exit 1")
+    container.write_hook("exit 0")
+    container.start_supervisord().wait_for_state("EXITED")
+    record = json.loads(container.probe("--json").text)
+    assert (record["code"], record["by"]) == (2, "probe"), record
+
+
+# -- supervisord within reach -----------------------------------------------------------
+def test_hook_is_told_where_supervisord_is(ready):
+    ready.write_hook("env; exit 3")
+    env = hook_environment(ready.probe())
+    assert env["READINESS_PROBE_SUPERVISOR"] == "unix://" + ready.path("/var/run/supervisor.sock")
+
+
+def test_hook_is_told_the_address_the_probe_used(container):
+    with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer(EXITED_ZERO)):
+        container.write_hook("env; exit 3")
+        env = hook_environment(container.probe("--serverurl", "unix:///var/run/fake.sock"))
+    assert env["READINESS_PROBE_SUPERVISOR"] == "unix://" + container.path("/var/run/fake.sock")
+
+
+def test_hook_is_never_told_supervisords_credentials(container):
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", main.replace(
+        "[supervisorctl]\n", "[supervisorctl]\nusername=probe\npassword=s3cret-pw\n").replace(
+        "[unix_http_server]\n", "[unix_http_server]\nusername=probe\npassword=s3cret-pw\n"))
+    container.credentials = ("probe", "s3cret-pw")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
+    container.write_hook("env; exit 3")
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 3, result
+    assert "s3cret-pw" not in result.text
+    assert hook_environment(result)["READINESS_PROBE_SUPERVISOR"] == "unix://" + container.path("/var/run/supervisor.sock")
+
+
+def test_hook_without_supervisord_is_told_none_whatever_it_inherited(tmp_path):
+    hook = tmp_path / "usr" / "bin" / "readiness_probe_hook"
+    hook.parent.mkdir(parents=True)
+    hook.write_text("#!/bin/sh\nenv; exit 3\n")
+    hook.chmod(0o755)
+    result = run_probe(["--root", str(tmp_path)], env=dict(os.environ, READINESS_PROBE_SUPERVISOR="unix:///elsewhere"))
+    assert result.code == 3, result
+    assert "READINESS_PROBE_SUPERVISOR" not in hook_environment(result)
+
+
+@pytest.mark.parametrize(
+    "name,code,line",
+    [
+        ("rsyslogd", 0, "rsyslogd is RUNNING"),
+        ("start", 2, "not ready (exit 2): start is EXITED (exit status 0)"),
+        ("nosuch", 2, "not ready (exit 2): nosuch is not a supervisord program"),
+    ],
+    ids=["running", "exited", "no-such-program"],
+)
+def test_program_flag_prints_one_programs_state(ready, name, code, line):
+    result = ready.probe("--program", name)
+    assert (result.code, result.text) == (code, line + "\n"), result
+
+
+def test_program_flag_in_a_hook_asks_where_the_probe_found_supervisord(ready):
+    ready.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/nowhere.sock\n")  # read first
+    try:
+        ready.write_hook('"%s" --program rsyslogd; exit $((3 + $?))' % LAUNCHER)
+        result = ready.probe("--serverurl", "unix:///var/run/supervisor.sock")
+    finally:
+        os.unlink(ready.path("/etc/supervisord.conf"))
+    assert result.text == "not ready (exit 3): hook exited 3\nrsyslogd is RUNNING\n", result
+
+
+def test_program_flag_in_a_hook_stops_at_the_hooks_deadline(container):
+    def answer(request):  # start exited 0; a question about featured is never answered
+        return xmlrpc_answer(EXITED_ZERO) if b"<string>start</string>" in request else None
+
+    with MisbehavingServer(container.path("/var/run/fake.sock"), answer):
+        env = dict(os.environ, READINESS_PROBE_SUPERVISOR="unix://" + container.path("/var/run/fake.sock"),
+                   READINESS_PROBE_DEADLINE="%.6f" % (time.monotonic() + 0.5))
+        result = run_probe(["--root", container.root, "--program", "featured", "--timeout", "30"], env=env)
+    assert result.code == 124, result
+    assert result.elapsed < 5, result  # the hook's deadline, not --timeout 30
+    assert result.first_line.startswith("not ready (exit 124): "), result
+
+
+@pytest.mark.parametrize(
+    "args,line",
+    [
+        (["--program", "x", "--wait", "5"], "--program asks one program's state: it goes with neither --wait nor --hook"),
+        (["--program", ""], "--program must not be empty"),
+        (["--hook", "/nonexistent/hook"], "--hook '/nonexistent/hook' does not exist"),
+    ],
+    ids=["program-with-wait", "empty-program", "missing-hook"],
+)
+def test_bad_hook_author_flags_are_64_and_one_line(container, args, line):
+    result = container.probe(*args)
+    assert (result.code, result.text) == (64, "not ready (exit 64): %s\n" % line), result
+
+
+def test_bad_inherited_deadline_is_64_with_program(container):
+    result = run_probe(["--root", container.root, "--program", "x"], env=dict(os.environ, READINESS_PROBE_DEADLINE="soon"))
+    assert (result.code, result.text) == (64, "not ready (exit 64): READINESS_PROBE_DEADLINE must be a time on the"
+                                              " monotonic clock, got 'soon'\n"), result
+
+
+# -- a hook tried in one command -------------------------------------------------------------
+def test_hook_flag_runs_that_hook_instead_of_the_roots(ready, tmp_path):
+    ready.write_hook("echo 'the root hook ran'; exit 3")
+    mine = tmp_path / "my_hook"
+    mine.write_text("#!/bin/sh\necho 'my hook ran'; exit 4\n")
+    mine.chmod(0o755)
+    result = ready.probe("--hook", str(mine))
+    assert result.text == "not ready (exit 4): hook exited 4\nmy hook ran\n", result
+
+
+def test_try_hook_runs_a_hook_through_the_cases_that_matter():
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "fixtures", "try_hook.py"),
+                           os.path.join(EXAMPLE_HOOKS, "feature_ready.sh")],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, out
+    headings = [line for line in out.splitlines() if line.startswith("== ")]
+    assert [h.split(":")[0] for h in headings] == ["== 1. ready", "== 2. what the hook costs (median of 11 probe runs)",
+                                                  "== 3. a tight deadline", "== 4. less time than an interpreter needs",
+                                                  "== 5. start failed"], out
+    assert "not ready (exit 3): hook exited 3\nfeatured: no ready flag at " in out
+    assert "not ready (exit 2): start exited with status 1, and supervisord will not restart it" in out
+    assert "featured: no ready flag" not in out.split("== 5.")[1]  # the hook did not run
+
+
+# -- templates -----------------------------------------------------------------------------------
+@pytest.fixture
+def featured_files(ready):
+    """The feature's state files, removed before and after the test."""
+    directory = ready.path("/var/run/featured")
+
+    def clear():
+        for name in ("ready", "sessions.json"):
+            if os.path.lexists(os.path.join(directory, name)):
+                os.unlink(os.path.join(directory, name))
+
+    os.makedirs(directory, exist_ok=True)
+    clear()
+    yield directory
+    clear()
+
+
+def test_sh_template_says_so_when_no_time_is_left(ready, featured_files):
+    ready.install_example_hook("feature_ready.sh")
+    ready.write("/var/run/featured/ready", "ok\n")
+    assert ready.probe().code == 0
+    ready.write_hook('READINESS_PROBE_TIME_LEFT_MS=90 exec "%s"' % os.path.join(EXAMPLE_HOOKS, "feature_ready.sh"))
+    result = ready.probe()
+    assert result.text == "not ready (exit 5): hook exited 5\nfeatured: no time left to check (90 ms)\n", result
+
+
+def test_sh_template_bounds_a_read_that_would_block(ready, featured_files):
+    ready.install_example_hook("feature_ready.sh")
+    os.mkfifo(ready.path("/var/run/featured/ready"))  # no writer: a plain read blocks for ever
+    result = ready.probe("--timeout", "1")
+    assert result.code == 5, result
+    assert result.text.startswith("not ready (exit 5): hook exited 5\nfeatured: reading %s took over 0." % (
+        ready.path("/var/run/featured/ready"))), result
+
+
+def test_python_template_does_not_block_on_a_fifo(ready, featured_files):
+    ready.install_example_hook("feature_ready.py")
+    os.mkfifo(ready.path("/var/run/featured/sessions.json"))
+    result = ready.probe("--timeout", "5")
+    assert result.code == 5, result
+    assert result.elapsed < 4, result
+    assert "featured: cannot read %s" % ready.path("/var/run/featured/sessions.json") in result.text
+
+
+def test_python_template_measures_its_time_from_the_deadline(ready):
+    ready.write_hook('READINESS_PROBE_DEADLINE=1 exec "%s"' % os.path.join(EXAMPLE_HOOKS, "feature_ready.py"))
+    result = ready.probe("--timeout", "5")
+    assert result.text == "not ready (exit 6): hook exited 6\nfeatured: no time left to check\n", result
+
+
+def test_python_template_names_its_interpreter_by_path():
+    with open(os.path.join(EXAMPLE_HOOKS, "feature_ready.py")) as f:
+        assert f.readline() == "#!/usr/bin/python3\n"
