@@ -311,6 +311,14 @@ def test_wait_json_output_stays_under_10_kib_across_its_lines(ready):
     assert records[0]["output"].endswith("yyy\n"), records[0]
 
 
+def test_wait_json_keeps_2_kib_for_the_records_of_later_changes(ready):
+    ready.write_hook('head -c 20000 /dev/zero | tr "\\0" y; exit 3')
+    result = ready.probe("--wait", "0.1", "--interval", "1", "--json", "--timeout", "5")  # one run, one record
+    assert result.code == 3, result
+    assert len(result.output) == rp.OUTPUT_LIMIT - rp.LATER_LINES == 8192, result
+    assert json.loads(result.text)["output"].endswith("yyy\n")
+
+
 # -- hooks that fail as something else would ------------------------------------------------
 def test_hook_with_dos_line_endings_says_so(ready):
     ready.write(rp.HOOK_PATH, "#!/bin/sh\r\nexit 0\r\n", 0o755)

@@ -52,6 +52,18 @@ def test_start_blocked_by_a_fatal_dependency_says_why_and_that_it_will_not_chang
     )
 
 
+def test_a_dependencys_long_spawn_error_is_cut_to_its_first_120_characters(container):
+    command = "/usr/sbin/" + "r" * 150  # no such file: a spawn error longer than the limit
+    container.edit_program("rsyslogd", command=command, autostart="true", dependent_startup="false", startretries=0)
+    container.start_supervisord().wait_for_state("FATAL", name="rsyslogd")
+    spawnerr = container.process_info("rsyslogd")["spawnerr"]
+    assert len(spawnerr) > rp.SPAWNERR_LIMIT == 120
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is FATAL "
+        "(%s): this will not change by itself" % spawnerr[:120]), result
+
+
 def test_start_waiting_for_a_program_supervisord_does_not_have_says_so(container):
     container.edit_program("start", dependent_startup_wait_for="rsyslogd:running nosuchd:running")
     container.edit_program("rsyslogd", startsecs=1000)
