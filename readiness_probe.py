@@ -746,6 +746,11 @@ def as_text(value):
     return "(%s)" % ("an array" if isinstance(value, list) else "a struct")
 
 
+def fault_verdict(fault):
+    _, code, text = fault
+    return Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d%s" % (code, ": " + text if text else ""))
+
+
 def parse_boolean(text):
     if text.strip() not in ("0", "1"):
         raise ValueError("boolean %r" % text)
@@ -769,7 +774,7 @@ def check_start(supervisor, root, deadline):
         if info is None:
             return "no %s program" % START_PROGRAM, None
     if isinstance(info, tuple):
-        raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (info[1], info[2]))
+        raise fault_verdict(info)
     try:
         return judge_start(info), StartRecord(info, supervisor, root)
     except StartNotReady as not_ready:
@@ -782,7 +787,7 @@ def start_in_a_group(supervisor, deadline):
     exited 0. None when there is none."""
     processes = ask_supervisord(supervisor, "supervisor.getAllProcessInfo", [], deadline)
     if isinstance(processes, tuple):
-        raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (processes[1], processes[2]))
+        raise fault_verdict(processes)
     if not isinstance(processes, list):
         raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for its processes is not a list")
     starts = [p for p in processes if isinstance(p, dict) and p.get("name") == START_PROGRAM]
@@ -1588,7 +1593,7 @@ def program_state(opts):
         if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
             raise Verdict(EXIT_NOT_STARTED, "%s is not a supervisord program" % opts.program)
         if isinstance(info, tuple):
-            raise Verdict(EXIT_SUPERVISOR, "supervisord answered fault %d: %s" % (info[1], info[2]))
+            raise fault_verdict(info)
         if not isinstance(info, dict) or not is_int(info.get("state")):
             raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for %s has no integer state" % opts.program)
     except Verdict as failure:

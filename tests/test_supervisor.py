@@ -142,34 +142,69 @@ def test_hook_runs_when_there_is_no_start_program(container):
     assert result.text == "not ready (exit 7): hook exited 7\nfeature down\n", result
 
 
+METHOD_RESPONSE = "<?xml version='1.0'?><methodResponse>%s</methodResponse>"
+FAULT_WITHOUT_TEXT = ("<fault><value><struct><member><name>faultCode</name><value><int>6</int></value></member>"
+                      "</struct></value></fault>")
+FAULT_WITH_A_STRING_CODE = ("<fault><value><struct><member><name>faultCode</name><value><string>6</string></value>"
+                            "</member></struct></value></fault>")
+TWO_VALUES = "<params><param><value><int>1</int></value></param><param><value><int>2</int></value></param></params>"
+
+
 @pytest.mark.parametrize(
-    "answer,words",
+    "answer,first_line",
     [
-        (b"hello, I am not HTTP\r\n\r\n", "not HTTP"),
-        (http_answer("<html>oops</html>"), "not XML-RPC"),
-        (http_answer("", status="500 Internal Server Error"), "HTTP 500"),
-        (xmlrpc_answer(EXITED_ZERO)[:-20], "truncated"),
-        (xmlrpc_answer({"name": "start"}), "no integer state and exitstatus"),
-        (http_answer("", status="401 Unauthorized"), "HTTP 401: authentication refused"),
-        (http_answer("x" * (rp.ANSWER_LIMIT + 1)), "answered more than 1048576 bytes"),
-        (xmlrpc_answer(["not", "a", "struct"]), "no integer state and exitstatus"),
-        (xmlrpc_answer({"state": "100", "exitstatus": 0}), "no integer state and exitstatus"),
-        (http_answer("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><methodResponse/>"), "not XML-RPC"),
-        (b"", "no complete HTTP answer"),
-        (http_answer("<x/>", extra_headers="Content-Length: \u00b2\r\n"), "Content-Length that is not a number"),
+        (b"hello, I am not HTTP\r\n\r\n", "supervisord at {sock} answered something that is not HTTP"),
+        (http_answer("<html>oops</html>"),
+         "supervisord at {sock} answered something that is not XML-RPC (not exactly one value)"),
+        (http_answer("", status="500 Internal Server Error"), "supervisord at {sock} answered HTTP 500 Internal Server Error"),
+        (http_answer("", status="500 Internal  Error"), "supervisord at {sock} answered HTTP 500 Internal  Error"),
+        (b"HTTP/1.0 503\r\n\r\n", "supervisord at {sock} answered HTTP 503"),
+        (xmlrpc_answer(EXITED_ZERO)[:-20], "supervisord at {sock} answered a truncated answer (476 of 496 bytes)"),
+        (xmlrpc_answer({"name": "start"}), "supervisord's answer for start has no integer state and exitstatus"),
+        (http_answer("", status="401 Unauthorized"),
+         "supervisord at {sock} answered HTTP 401: authentication refused (check [supervisorctl] username/password)"),
+        (http_answer("x" * (rp.ANSWER_LIMIT + 1)), "supervisord at {sock} answered more than 1048576 bytes"),
+        (xmlrpc_answer(["not", "a", "struct"]), "supervisord's answer for start has no integer state and exitstatus"),
+        (xmlrpc_answer({"state": "100", "exitstatus": 0}), "supervisord's answer for start has no integer state and exitstatus"),
+        (http_answer("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><methodResponse/>"),
+         "supervisord at {sock} answered something that is not XML-RPC (a document type declaration)"),
+        (b"", "supervisord at {sock} answered no complete HTTP answer (0 bytes)"),
+        (http_answer("<x/>", extra_headers="Content-Length: \u00b2\r\n"),
+         "supervisord at {sock} answered a Content-Length that is not a number ('\u00b2')"),
+        (http_answer("<x/>", extra_headers="Content-Length: 12X\r\n"),
+         "supervisord at {sock} answered a Content-Length that is not a number ('12X')"),
         (http_answer("<?xml version='1.0'?><methodResponse><params><param><value><struct><member><name><struct>"
                      "</struct></name><value>x</value></member></struct></value></param></params></methodResponse>"),
-         "not XML-RPC"),
+         "supervisord at {sock} answered something that is not XML-RPC (a struct member without a value)"),
+        (http_answer(METHOD_RESPONSE % FAULT_WITHOUT_TEXT), "supervisord answered fault 6"),
+        (http_answer(METHOD_RESPONSE % FAULT_WITH_A_STRING_CODE),
+         "supervisord at {sock} answered something that is not XML-RPC (a fault without a faultCode)"),
+        (http_answer(METHOD_RESPONSE % TWO_VALUES),
+         "supervisord at {sock} answered something that is not XML-RPC (not exactly one value)"),
+        (http_answer("<?xml version='1.0'?><methodCall><params><param><value><int>1</int></value></param></params>"
+                     "</methodCall>"),
+         "supervisord at {sock} answered something that is not XML-RPC (no methodResponse)"),
     ],
-    ids=["garbage", "html", "http-500", "truncated", "no-state", "http-401", "over-1-MiB", "array", "string-state",
-         "doctype", "empty", "content-length-superscript", "struct-named-member"],
+    ids=["garbage", "html", "http-500", "http-500-spaces", "status-without-reason", "truncated", "no-state", "http-401",
+         "over-1-MiB", "array", "string-state", "doctype", "empty", "content-length-superscript",
+         "content-length-letter", "struct-named-member", "fault-without-text", "fault-with-a-string-code",
+         "two-values", "method-call"],
 )
-def test_answer_that_is_not_supervisord_is_69(container, answer, words):
+def test_answer_that_is_not_supervisord_is_69(container, answer, first_line):
     with MisbehavingServer(socket_in(container), answer):
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.code == 69, result
-    assert words in result.first_line
+    assert result.first_line == "not ready (exit 69): " + first_line.format(sock=socket_in(container)), result
     assert "Traceback" not in result.text
+
+
+@pytest.mark.parametrize("tag", ["int", "i4", "i8"])
+def test_integers_of_every_xmlrpc_type_are_read(container, tag):
+    body = xmlrpc_answer(EXITED_ZERO).split(b"\r\n\r\n", 1)[1].replace(b"<int>", b"<%s>" % tag.encode()).replace(
+        b"</int>", b"</%s>" % tag.encode())
+    with MisbehavingServer(socket_in(container), http_answer(body)):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == "ready: start exited with status 0; no hook\n", result
 
 
 def test_supervisord_that_never_answers_is_124_within_the_deadline(container):
