@@ -5,7 +5,10 @@ kubelet runs it."""
 
 import os
 
+import pytest
+
 import readiness_probe as rp
+from misbehaving_server import MisbehavingServer, xmlrpc_answer
 
 
 def test_ready_when_start_exited_zero(running):
@@ -37,7 +40,8 @@ def test_not_ready_when_start_exited_non_zero(container):
     container.start_supervisord().wait_for_state("EXITED")
     result = container.probe()
     assert result.code == 2, result
-    assert result.first_line.startswith("not ready (exit 2): start exited with status 1, ")
+    assert result.first_line == ("not ready (exit 2): start exited with status 1, and supervisord will not restart it"
+                                 " (autorestart=false): this will not change by itself; its output went to syslog"), result
 
 
 def test_not_ready_when_start_was_killed_by_a_signal(container):
@@ -45,7 +49,9 @@ def test_not_ready_when_start_was_killed_by_a_signal(container):
     container.start_supervisord().wait_for_state("EXITED")
     result = container.probe()
     assert result.code == 2, result
-    assert "start was killed by a signal (EXITED, exit status -1)" in result.first_line
+    assert result.first_line == ("not ready (exit 2): start was killed by a signal (EXITED, exit status -1), and"
+                                 " supervisord will not restart it (autorestart=false): this will not change by itself;"
+                                 " its output went to syslog"), result
 
 
 def test_not_ready_when_start_could_not_be_spawned(container):
@@ -56,10 +62,9 @@ def test_not_ready_when_start_could_not_be_spawned(container):
     container.start_supervisord().wait_for_state("FATAL")
     result = container.probe()
     assert result.code == 2, result
-    assert result.first_line.startswith(
-        "not ready (exit 2): start is FATAL: supervisord could not start it and gave up (can't find command "
-    ), result
-    assert "no-such-start.sh" in result.first_line
+    assert result.first_line == (
+        "not ready (exit 2): start is FATAL: supervisord could not start it and gave up (can't find command '%s'): this"
+        " will not change by itself; its output went to syslog" % container.path("/usr/bin/no-such-start.sh")), result
 
 
 def test_not_ready_when_start_was_stopped(container):
@@ -134,3 +139,24 @@ def test_hook_is_not_run_when_supervisord_cannot_be_asked(container):
     result = container.probe()  # configured, never started: no socket
     assert result.code == rp.EXIT_SUPERVISOR, result
     assert not os.path.exists(ran), "the hook ran although supervisord could not be asked"
+
+
+@pytest.mark.parametrize(
+    "state,spawnerr,first_line",
+    [
+        (30, "Exited too quickly", "start is BACKOFF: it exited too quickly or could not be spawned, and supervisord "
+                                   "will retry (Exited too quickly)"),
+        (40, "", "start is STOPPING: it is being stopped"),
+        (1000, "", "start is UNKNOWN"),
+        (101, "", "start is state 101"),
+    ],
+    ids=["BACKOFF", "STOPPING", "UNKNOWN", "a-state-supervisord-does-not-have"],
+)
+def test_every_state_reads_as_its_name_and_meaning(container, state, spawnerr, first_line):
+    """States a real supervisord passes through too quickly to be caught, or
+    never reports: from a scripted one."""
+    info = {"name": "start", "group": "start", "state": state, "statename": "", "exitstatus": 0, "spawnerr": spawnerr,
+            "start": 1}
+    with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer(info)):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == "not ready (exit 2): %s\n" % first_line, result
