@@ -21,6 +21,8 @@ it runs for every mutant: `python tests/mutmut_config.py [FUNCTION]`.
 - MUTANTS_SAMPLE=K/N tests only the mutants whose number falls in the
   K-th of N classes (a stable hash of their line and index): a run in 1/N
   of the time, whose score estimates the whole's. Unset: every mutant.
+  MUTANTS_LINES=A-B tests only the mutants on lines A to B-1 (counted from
+  0, as mutmut does): two runs in two clones share the work on two cores.
 - `python tests/mutmut_config.py --fresh`, before a run: puts back the probe
   if an interrupted run left a mutant in its place, removes its bytecode and
   mutmut's cache (whose results would outlive changes to the probe).
@@ -149,6 +151,11 @@ def in_sample(line_number, index):
     import zlib
 
     chosen = sample()
+    lines = os.environ.get("MUTANTS_LINES")
+    if lines:
+        first, _, end = lines.partition("-")
+        if not int(first) <= line_number < int(end):
+            return False
     return chosen is None or zlib.crc32(b"%d:%d" % (line_number, index)) % chosen[1] == chosen[0]
 
 
