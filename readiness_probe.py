@@ -175,8 +175,8 @@ class Verdict(Exception):
 
 
 class Interrupted(Verdict):
-    """The probe was told to stop (SIGTERM, SIGINT) while the hook ran, or
-    in the pause between --wait runs."""
+    """The probe was told to stop (SIGTERM, SIGINT, SIGHUP...: see
+    stop_signals) while the hook ran, or in the pause between --wait runs."""
 
     def __init__(self, sig, output=b"", then="the hook was killed"):
         Verdict.__init__(self, EXIT_SIGNAL_BASE + sig, "the probe received %s; %s" % (signal_name(sig), then), output)
@@ -279,7 +279,7 @@ def parse_options(argv, environ):
             raise usage_error("--socket must not be empty")
         opts.server = under_root(opts.root, given["--socket"])
     if "--serverurl" in given:
-        opts.server = server_address(given["--serverurl"], opts.root, "/")
+        opts.server = server_address(given["--serverurl"], opts.root)
         if opts.server is None:
             raise usage_error("--serverurl must be unix:///PATH or http://HOST:PORT, got %r" % given["--serverurl"])
     if "--hook" in given:
@@ -295,7 +295,7 @@ def in_a_hook(opts, environ):
     """--program, run by a hook: the probe that runs the hook has told it
     where supervisord is (already under the root) and its deadline."""
     if opts.server is None and environ.get(ENV_SUPERVISOR):
-        opts.server = server_address(environ[ENV_SUPERVISOR], "/", "/")
+        opts.server = server_address(environ[ENV_SUPERVISOR], "/")
         if opts.server is None:
             raise usage_error("%s must be unix:///PATH or http://HOST:PORT, got %r" % (ENV_SUPERVISOR, environ[ENV_SUPERVISOR]))
     if environ.get(ENV_DEADLINE):
@@ -312,11 +312,10 @@ def under_root(root, path):
     return os.path.join(root, os.path.normpath("/" + path).lstrip("/"))
 
 
-def server_address(url, root, here):
+def server_address(url, root):
     """supervisorctl's serverurl as an address: the socket's path under the
     root for unix://PATH, (host, port) for http://HOST[:PORT]; None for
-    anything else. `here` expands %(here)s."""
-    url = expand(url, here)
+    anything else. Taken as it is: a config's value is expanded first."""
     if url.startswith("unix://") and len(url) > len("unix://"):
         return under_root(root, url[len("unix://"):])
     if url.startswith("http://"):
@@ -389,7 +388,7 @@ def supervisor_from_config(path, root):
     sections = read_ini(read_config_file(path), ("supervisorctl", "unix_http_server", "inet_http_server"))
     ctl = sections.get("supervisorctl", {})
     here = container_dir(path, root)
-    address = server_address(ctl.get("serverurl", ""), root, here)
+    address = server_address(expand(ctl.get("serverurl", ""), here), root)
     if address is None and sections.get("unix_http_server", {}).get("file"):
         address = under_root(root, expand(sections["unix_http_server"]["file"], here))
     if address is None and sections.get("inet_http_server", {}).get("port"):
@@ -1094,7 +1093,7 @@ def run_hook(hook, env, deadline):
     started, daemonized or not, is killed and reaped too.
     A signal that would end the probe (SIGTERM, SIGINT, SIGHUP, ...: see
     stop_signals) at any moment of this raises Interrupted."""
-    out_r, out_w, exec_r, exec_w, wake_r, wake_w = hook_pipes()  # exec_*: carries exec's errno, or EOF
+    stdin, out_r, out_w, exec_r, exec_w, wake_r, wake_w = hook_fds()  # exec_*: carries exec's errno, or EOF
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
     received = []
@@ -1110,18 +1109,17 @@ def run_hook(hook, env, deadline):
     try:
         pid = start_hook_process()
         if pid == 0:
-            exec_hook(hook, env, out_w, exec_w)  # never returns
-        os.close(out_w)
-        os.close(exec_w)
-        out_w = exec_w = None
+            exec_hook(hook, env, stdin, out_w, exec_w)  # never returns
+        for fd in (stdin, out_w, exec_w):
+            os.close(fd)
+        stdin = out_w = exec_w = None
         try:
             os.setpgid(pid, pid)  # also in the child: whoever runs first makes the group
         except OSError:
             pass
         exec_error = os.read(exec_r, 64)
         if exec_error:
-            why = explain_exec_error(hook, int(exec_error))
-            raise Verdict(EXIT_HOOK_NOT_EXECUTABLE, "hook %s cannot be executed: %s" % (hook, why))
+            raise exec_failure(hook, int(exec_error))
         outcome = watch_hook(pid, out_r, wake_r, received, deadline)
     finally:
         if pid:
@@ -1135,7 +1133,7 @@ def run_hook(hook, env, deadline):
         signal.set_wakeup_fd(saved_wakeup)
         for sig, handler in saved.items():
             signal.signal(sig, handler)
-        for fd in (out_r, out_w, exec_r, exec_w, wake_r, wake_w):
+        for fd in (stdin, out_r, out_w, exec_r, exec_w, wake_r, wake_w):
             if fd is not None:
                 os.close(fd)
         if received:  # checked last, so that a signal during the clean-up is not lost
@@ -1148,25 +1146,27 @@ def stop_signals():
     awaited in the pause between --wait runs, so that the hook's processes
     die first and the verdict is printed. Not those the probe was started
     with ignored (nohup's SIGHUP, a background job's SIGINT): they stay so."""
-    stops = []
-    for name in ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM", "SIGVTALRM",
-                 "SIGPROF", "SIGIO", "SIGPWR", "SIGXCPU"):
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
-            stops.append(sig)
-    return tuple(stops)
+    names = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM", "SIGVTALRM", "SIGPROF",
+             "SIGIO", "SIGPWR", "SIGXCPU", "SIGSTKFLT")
+    candidates = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    if hasattr(signal, "SIGRTMIN"):  # the real-time signals end a process too
+        candidates += range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
+    return tuple(sig for sig in candidates if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler))
 
 
-def hook_pipes():
-    """The hook's output pipe, exec's error pipe and the wakeup pipe."""
+def hook_fds():
+    """/dev/null for the hook's stdin, its output pipe, exec's error pipe and
+    the wakeup pipe: all opened before the fork, so that running out of fds
+    is the probe's to say (71), not the child's."""
     fds = []
     try:
+        fds.append(os.open(os.devnull, os.O_RDONLY))
         for _ in range(3):
             fds.extend(os.pipe())
     except OSError as e:
         for fd in fds:
             os.close(fd)
-        raise cannot_start_hook("pipe", e) from None
+        raise cannot_start_hook("pipe" if fds else "open /dev/null", e) from None
     return fds
 
 
@@ -1178,12 +1178,11 @@ def start_hook_process():
         raise cannot_start_hook("fork", e) from None
 
 
-def exec_hook(hook, env, out_w, exec_w):
+def exec_hook(hook, env, stdin, out_w, exec_w):
     """In the forked child: become a group leader, wire up the fds, exec."""
     try:
         os.setpgid(0, 0)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
+        os.dup2(stdin, 0)
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
         for name in ("SIGPIPE", "SIGXFSZ"):  # Python ignores these; the hook should not
@@ -1380,21 +1379,39 @@ def cannot_start_hook(call, error):
     EMFILE, ENFILE: no free fds; ENOMEM): that passes, so --wait tries again."""
     import errno
 
+    limits = {errno.EAGAIN: "process slot" if call == "fork" else "resources", errno.ENOMEM: "memory",
+              errno.EMFILE: "file descriptor", errno.ENFILE: "file descriptor"}
     verdict = Verdict(EXIT_INTERNAL, "cannot start the hook: %s failed: %s" % (call, error.strerror))
-    if error.errno in (errno.EAGAIN, errno.ENOMEM, errno.EMFILE, errno.ENFILE):
+    if error.errno in limits:
         verdict.code = EXIT_NO_RESOURCES
-        verdict.reason += " (a limit of the system: no free %s)" % ("process slot" if call == "fork" else "file descriptor")
+        verdict.reason += " (a limit of the system: no free %s)" % limits[error.errno]
     return verdict
+
+
+def exec_failure(hook, number):
+    """126 with why the hook cannot be executed; 71 when the system lacked
+    the memory or fds for the exec."""
+    import errno
+
+    if number in (errno.EAGAIN, errno.ENOMEM, errno.EMFILE, errno.ENFILE):
+        return cannot_start_hook("exec", OSError(number, os.strerror(number)))
+    return Verdict(EXIT_HOOK_NOT_EXECUTABLE, "hook %s cannot be executed: %s" % (hook, explain_exec_error(hook, number)))
 
 
 def explain_exec_error(hook, number):
     import errno
+    import stat
 
+    head = b""
     try:
-        with open(hook, "rb") as f:
-            head = f.read(256)
+        fd = os.open(hook, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not hold the probe
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                head = os.read(fd, 256)
+        finally:
+            os.close(fd)
     except OSError:
-        head = b""
+        pass
     if number == errno.ENOEXEC and head.startswith(b"\x7fELF"):
         return "a binary for another machine (%s)" % elf_machine(head)
     if number == errno.ENOEXEC:
@@ -1430,7 +1447,7 @@ def whose_code(code):
         return ""
     if code in origins:
         return " (the hook's own code, not the probe's: %s)" % origins[code]
-    if code > EXIT_SIGNAL_BASE:
+    if EXIT_SIGNAL_BASE < code < EXIT_SIGNAL_BASE + signal.NSIG:
         return " (the hook's own code, not the probe's: a shell's when a command it ran was killed by %s)" % (
             signal_name(code - EXIT_SIGNAL_BASE))
     return " (the hook's own code, not the probe's)"

@@ -18,6 +18,7 @@ manager's shim) can cost more than the check.
 """
 import json
 import os
+import stat
 import sys
 import time
 
@@ -29,17 +30,24 @@ MARGIN = 0.1  # seconds kept for this hook's exit and the probe's verdict
 def time_left():
     """Seconds left to work, measured now: the probe's deadline is a time on
     the monotonic clock, which time.monotonic() reads in this process too."""
-    deadline = os.environ.get("READINESS_PROBE_DEADLINE")
-    if deadline is None:  # run by hand
+    try:
+        deadline = float(os.environ["READINESS_PROBE_DEADLINE"])
+    except (KeyError, ValueError):  # run by hand
         return 0.8 - MARGIN
-    return float(deadline) - time.monotonic() - MARGIN
+    return deadline - time.monotonic() - MARGIN
 
 
 def read_state():
-    # O_NONBLOCK: a FIFO in the file's place must not block the open().
+    """The sessions, {name: state}; ValueError for anything else. O_NONBLOCK:
+    a FIFO in the file's place must not block the open()."""
     fd = os.open(STATE, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd) as f:
-        return json.load(f)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        sessions = json.loads(f.read().decode("utf-8"))
+    if not isinstance(sessions, dict):
+        raise ValueError("not a JSON object")
+    return sessions
 
 
 def main():

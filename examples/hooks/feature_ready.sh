@@ -14,28 +14,32 @@ flag="${READINESS_PROBE_ROOT:-/}/var/run/featured/ready"
 margin_ms=100
 budget_ms=$((${READINESS_PROBE_TIME_LEFT_MS:-800} - margin_ms))
 if [ "$budget_ms" -le 0 ]; then
-    echo "featured: no time left to check (${READINESS_PROBE_TIME_LEFT_MS:-?} ms)"
+    printf 'featured: no time left to check (%s ms)\n' "${READINESS_PROBE_TIME_LEFT_MS:-?}"
     exit 5
 fi
 budget="$((budget_ms / 1000)).$(printf '%03d' $((budget_ms % 1000)))"  # seconds, for timeout(1)
 
 if [ ! -e "$flag" ]; then
-    echo "featured: no ready flag at $flag yet"
+    printf 'featured: no ready flag at %s yet\n' "$flag"
     exit 3
 fi
-# Bound every call that could block (a FIFO with no writer, a hung file
-# system). timeout(1) exits 124 (GNU) or 143 (busybox) when time is up, and
-# a shell 126 or 127 when a command cannot be run: the probe's own codes.
-# Map them to this hook's.
+if [ ! -f "$flag" ]; then  # a FIFO would block the read below until a writer came
+    printf 'featured: %s is not a regular file\n' "$flag"
+    exit 4
+fi
+# Bound every call that could block (a hung file system, a slow tool).
+# timeout(1) exits 124 (GNU) or 143 (busybox) when time is up, and a shell
+# 126 or 127 when a command cannot be run: the probe's own codes. Map them
+# to this hook's. (busybox's timeout checks once a second.)
 state=$(timeout "$budget" cat "$flag")
 case $? in
     0) ;;
-    124 | 143) echo "featured: reading $flag took over ${budget} s"; exit 5 ;;
-    126 | 127) echo "featured: cannot run timeout or cat"; exit 6 ;;
-    *) echo "featured: cannot read $flag"; exit 4 ;;
+    124 | 143) printf 'featured: reading %s took over %s s\n' "$flag" "$budget"; exit 5 ;;
+    126 | 127) printf 'featured: cannot run timeout or cat\n'; exit 6 ;;
+    *) printf 'featured: cannot read %s\n' "$flag"; exit 4 ;;
 esac
 if [ "$state" != "ok" ]; then
-    echo "featured: $state"
+    printf 'featured: %s\n' "$state"
     exit 4
 fi
 exit 0
