@@ -393,3 +393,14 @@ def test_hook_code_that_the_probe_also_gives_is_passed_on_and_said_to_be_the_hoo
     ready.write_hook(body)
     result = ready.probe()
     assert (result.code, result.first_line) == (code, "not ready (exit %d): %s" % (code, first_line)), result
+
+
+def test_first_line_is_cut_at_512_characters(ready, tmp_path):
+    hook = tmp_path / ("h" * 200) / ("o" * 200) / ("k" * 200)
+    hook.parent.mkdir(parents=True)
+    hook.write_text("#!/bin/sh\nexit 0\n")  # not executable: 126, and the line names the long path
+    result = ready.probe("--hook", str(hook))
+    assert result.code == 126, result
+    assert len(result.first_line) == rp.REASON_LIMIT == 512, result
+    assert result.first_line == ("not ready (exit 126): hook %s cannot be executed: it is not executable (chmod +x)"
+                                 % hook)[:509] + "...", result

@@ -97,6 +97,39 @@ def test_credentials_from_supervisorctl_section_are_sent(container):
     assert "HTTP 401: authentication refused" in result.first_line
 
 
+def test_username_without_password_sends_an_empty_password(container):
+    container.write("/etc/supervisor/supervisord.conf", "[supervisorctl]\nserverurl = unix:///var/run/fake.sock\n"
+                                                         "username = probe\n")
+    with MisbehavingServer(socket_in(container), xmlrpc_answer(EXITED_ZERO)) as server:
+        assert container.probe().code == 0
+    assert b"\r\nAuthorization: Basic cHJvYmU6\r\n" in server.requests[0]  # base64 of "probe:"
+
+
+def test_config_of_exactly_1_mib_is_read(running):
+    running.wait_for_state("EXITED")
+    text = "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
+    running.write("/etc/supervisor/supervisord.conf", text + ";" * (rp.CONFIG_LIMIT - len(text) - 1) + "\n")
+    assert os.path.getsize(running.path("/etc/supervisor/supervisord.conf")) == rp.CONFIG_LIMIT
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def answer_of_size(size):
+    """An EXITED 0 answer of exactly `size` bytes, padded by a member no one reads."""
+    pad = 0
+    while True:
+        answer = xmlrpc_answer(dict(EXITED_ZERO, pad="x" * pad))
+        if len(answer) == size:
+            return answer
+        pad += size - len(answer)
+
+
+def test_answer_of_exactly_1_mib_is_read(container):
+    with MisbehavingServer(socket_in(container), answer_of_size(rp.ANSWER_LIMIT)):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
 def test_socket_missing_while_configured_is_69(container):
     result = container.probe()  # the config is there, supervisord never started
     assert result.code == rp.EXIT_SUPERVISOR == 69, result
@@ -171,6 +204,8 @@ TWO_VALUES = "<params><param><value><int>1</int></value></param><param><value><i
         (b"", "supervisord at {sock} answered no complete HTTP answer (0 bytes)"),
         (http_answer("<x/>", extra_headers="Content-Length: \u00b2\r\n"),
          "supervisord at {sock} answered a Content-Length that is not a number ('\u00b2')"),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 999\r\n\r\n<x/>",
+         "supervisord at {sock} answered a truncated answer (4 of 999 bytes)"),
         (http_answer("<x/>", extra_headers="Content-Length: 12X\r\n"),
          "supervisord at {sock} answered a Content-Length that is not a number ('12X')"),
         (http_answer("<?xml version='1.0'?><methodResponse><params><param><value><struct><member><name><struct>"
@@ -187,7 +222,7 @@ TWO_VALUES = "<params><param><value><int>1</int></value></param><param><value><i
     ],
     ids=["garbage", "html", "http-500", "http-500-spaces", "status-without-reason", "truncated", "no-state", "http-401",
          "over-1-MiB", "array", "string-state", "doctype", "empty", "content-length-superscript",
-         "content-length-letter", "struct-named-member", "fault-without-text", "fault-with-a-string-code",
+         "content-length-first", "content-length-letter", "struct-named-member", "fault-without-text", "fault-with-a-string-code",
          "two-values", "method-call"],
 )
 def test_answer_that_is_not_supervisord_is_69(container, answer, first_line):
