@@ -353,9 +353,7 @@ class Supervisor(object):
         self.config = config
 
     def __str__(self):
-        if isinstance(self.address, tuple):
-            return "http://%s:%d" % self.address
-        return self.address
+        return self.url() if isinstance(self.address, tuple) else self.address
 
     def url(self):
         """The address as supervisorctl's serverurl: unix:///PATH or http://HOST:PORT."""

@@ -231,6 +231,19 @@ def process(state, exitstatus=0, start=1, spawnerr=""):
             "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}
 
 
+def test_a_dependency_whose_state_cannot_be_had_is_said_to_be_unknown(container):
+    """supervisord answers for start, but not sense for what it waits for."""
+    def answer(request):
+        if b"<string>start</string>" in request:
+            return xmlrpc_answer(dict(process(rp.STOPPED, start=0), name="start"))
+        return b"HTTP/1.0 500 Broken\r\n\r\n"
+
+    with MisbehavingServer(container.path("/var/run/fake.sock"), answer):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == ("not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and"
+                           " rsyslogd's state is unknown\n"), result
+
+
 def test_wait_keeps_waiting_on_an_exit_supervisord_will_restart(container):
     container.edit_program("start", autorestart="unexpected", exitcodes="0")
     with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}):
@@ -372,6 +385,24 @@ def test_serverurl_expands_environment_variables(container):
     container.start_supervisord().wait_for_state("EXITED")
     assert container.probe(env=dict(os.environ, RP_PORT=str(port))).code == 0
     assert container.probe(env=dict(os.environ, RP_PORT=str(free_port()))).code == 69
+
+
+@pytest.mark.parametrize(
+    "url,address",
+    [
+        ("http://127.0.0.1", "http://127.0.0.1:80"),
+        ("http://[::1]:%(port)d", "http://[::1]:%(port)d"),
+        ("http://[::1]", "http://[::1]:80"),
+    ],
+    ids=["no-port-means-80", "ipv6-with-port", "ipv6-without-port"],
+)
+def test_serverurl_flag_reads_hosts_and_ports_as_supervisorctl_does(container, url, address):
+    """Nothing listens there: the first line names the address as read."""
+    port = free_port()
+    result = container.probe("--serverurl", url % {"port": port}, "--timeout", "5")
+    assert result.code == 69, result
+    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at %s: " % (
+        address % {"port": port})), result
 
 
 def test_serverurl_with_a_host_that_is_no_host_name_is_69(container):
