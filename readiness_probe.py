@@ -961,9 +961,7 @@ def start_log(info, settings, supervisor, deadline):
     for stream in ("stdout", "stderr"):
         if to_syslog_setting(settings, stream):
             to_syslog.append(stream)
-        logfile = info.get(stream + "_logfile")
-        if stream == "stderr" and settings.get("redirect_stderr", "").lower() in TRUTHY:
-            continue  # it went into the stdout log
+        logfile = info.get(stream + "_logfile")  # none for stderr under redirect_stderr=true: it is in stdout's
         if logfile and logfile != "syslog":  # supervisord 3 reports its magic name as a file
             method = "supervisor.tailProcess%sLog" % stream.capitalize()
             tail = ask_or_none(supervisor, method, [process_name(info), 0, OUTPUT_LIMIT], deadline, lenient=True)

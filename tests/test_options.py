@@ -34,6 +34,8 @@ def seconds_error(name, value):
         (["--serverurl", "https://127.0.0.1:9001"],
          "--serverurl must be unix:///PATH or http://HOST:PORT, got 'https://127.0.0.1:9001'"),
         (["-s", "http://127.0.0.1:99999"], "--serverurl must be unix:///PATH or http://HOST:PORT, got 'http://127.0.0.1:99999'"),
+        (["-s", "http://127.0.0.1:65536"], "--serverurl must be unix:///PATH or http://HOST:PORT, got 'http://127.0.0.1:65536'"),
+        (["-s", "http://127.0.0.1:0"], "--serverurl must be unix:///PATH or http://HOST:PORT, got 'http://127.0.0.1:0'"),
         (["-s", "unix://"], "--serverurl must be unix:///PATH or http://HOST:PORT, got 'unix://'"),
         (["--serverurl", "unix:///a.sock", "--socket", "/b.sock"], "--serverurl and --socket both name supervisord: give one"),
     ],

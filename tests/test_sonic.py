@@ -348,6 +348,16 @@ def test_inet_http_server_port_is_used_when_nothing_else_names_a_server(containe
     assert container.probe().code == 0
 
 
+def test_inet_http_server_port_without_a_host_means_this_machine(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", text.replace("port=127.0.0.1:%d" % port, "port=%d" % port))
+    result = container.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
 def test_tcp_credentials_are_sent(container):
     port = free_port()
     listen_on_tcp_only(container, port, auth="\nusername=probe\npassword=s3cret",
