@@ -104,8 +104,9 @@ def test_serverurl_that_becomes_unix_only_once_expanded_is_followed(running):
     [
         "[unix_http_server]\n  file = /var/run/supervisor.sock\n  chmod = 0700\n",
         "[unix_http_server]  ; the local socket\nfile = /var/run/supervisor.sock\n",
+        "[unix_http_server] and text after the header\nfile = /var/run/supervisor.sock\n",
     ],
-    ids=["indented-keys", "header-with-comment"],
+    ids=["indented-keys", "header-with-comment", "header-with-text-after-it"],
 )
 def test_config_layout_supervisord_accepts_is_read(running, text):
     running.wait_for_state("EXITED")
@@ -174,6 +175,17 @@ def test_no_free_process_slot_is_71_in_one_line(bare_root):
     assert run_limited(bare_root, {})[:2] == (0, "ready: no supervisord; hook exited 0\n")
     code, output, _ = run_limited(bare_root, {resource.RLIMIT_NPROC: 1}, as_nobody=True)  # nobody's only process
     assert (code, output) == (rp.EXIT_NO_RESOURCES, NO_PROCESS_SLOT + "\n")
+
+
+@needs_nobody
+def test_config_the_probe_cannot_read_is_69_in_one_line(bare_root):
+    config = os.path.join(bare_root, "root/etc/supervisord.conf")
+    os.makedirs(os.path.dirname(config))
+    with open(config, "w") as f:
+        f.write("[unix_http_server]\nfile = /var/run/supervisor.sock\n")
+    os.chmod(config, 0)
+    code, output, _ = run_limited(bare_root, {}, as_nobody=True)
+    assert (code, output) == (69, "not ready (exit 69): cannot read %s: Permission denied\n" % config)
 
 
 @needs_nobody
