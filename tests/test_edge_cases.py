@@ -238,7 +238,8 @@ def default_signals():
         signal.signal(sig, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGQUIT],
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGQUIT,
+                                 signal.SIGPWR],
                          ids=lambda sig: sig.name)
 def test_any_signal_that_ends_the_probe_kills_the_hook_first(ready, sig):
     marker = unique_sleep()

@@ -293,3 +293,9 @@ def test_program_flag_takes_the_inherited_address_as_it_is(container):
         env = dict(os.environ, READINESS_PROBE_SUPERVISOR="unix://%s/s.sock" % directory)
         result = run_probe(["--root", container.root, "--program", "featured"], env=env)
     assert (result.code, result.text) == (0, "featured is RUNNING\n"), result
+
+
+def test_program_names_are_escaped_in_the_request(container):
+    with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer(EXITED_ZERO)) as server:
+        container.probe("--socket", "/var/run/fake.sock", "--program", "a&b<c>")
+    assert b"<string>a&amp;b&lt;c&gt;</string>" in server.requests[0], server.requests
