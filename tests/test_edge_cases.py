@@ -104,9 +104,8 @@ def test_serverurl_that_becomes_unix_only_once_expanded_is_followed(running):
     [
         "[unix_http_server]\n  file = /var/run/supervisor.sock\n  chmod = 0700\n",
         "[unix_http_server]  ; the local socket\nfile = /var/run/supervisor.sock\n",
-        "[unix_http_server] and text after the header\nfile = /var/run/supervisor.sock\n",
     ],
-    ids=["indented-keys", "header-with-comment", "header-with-text-after-it"],
+    ids=["indented-keys", "header-with-comment"],
 )
 def test_config_layout_supervisord_accepts_is_read(running, text):
     running.wait_for_state("EXITED")
@@ -115,6 +114,16 @@ def test_config_layout_supervisord_accepts_is_read(running, text):
     running.write("/etc/supervisor/supervisord.conf", text)
     result = running.probe()
     assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_section_header_with_text_after_it_is_read_as_supervisor_reads_it(container):
+    """configparser takes "[NAME]" at the start of a line and ignores what
+    follows; the socket named is not the default, so reading it shows."""
+    container.write("/etc/supervisor/supervisord.conf",
+                    "[unix_http_server] and text after the header\nfile = /var/run/elsewhere.sock\n")
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        container.path("/var/run/elsewhere.sock")), result
 
 
 # -- a system out of processes or file descriptors ---------------------------------
