@@ -17,8 +17,8 @@ from fake_container import (
 )
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
-LONG_DEADLINE = "20"  # seconds: a probe that waited for it would not be prompt
-PROMPT = 10.0  # seconds: well under LONG_DEADLINE, however loaded the machine
+LONG_DEADLINE = "30"  # seconds: a probe that waited for it would not be prompt
+PROMPT = 20.0  # seconds: well under LONG_DEADLINE, however loaded the machine (a fork loop once took 13.8 s)
 HANG_DEADLINE = 1.0  # seconds, for the hook that hangs
 HANG_SLACK = 5.0  # seconds past its deadline: interpreter start on a loaded machine, the grace
 
