@@ -243,7 +243,7 @@ def test_full_listen_queue_is_a_slow_supervisord_not_a_missing_one(container):
 def default_signals():
     """In the probe's process: the dispositions a terminal gives, whatever
     the test run inherited (nohup, a script's background job)."""
-    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_DFL)
 
 
