@@ -151,6 +151,19 @@ def test_a_later_included_file_overrides_starts_settings(container):
     assert "supervisord will restart it (autorestart=true)" in container.probe().first_line
 
 
+@pytest.mark.parametrize("spelling, phrase", [
+    ("1", "supervisord will restart it (autorestart=true)"), ("Yes", "supervisord will restart it (autorestart=true)"),
+    ("on", "supervisord will restart it (autorestart=true)"),
+    ("0", "will not restart it (autorestart=false)"), ("NO", "will not restart it (autorestart=false)"),
+    ("off", "will not restart it (autorestart=false)"),
+])
+def test_starts_autorestart_is_read_in_each_of_supervisors_spellings(container, spelling, phrase):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/zz-override.conf", "[program:start]\nautorestart = %s\n" % spelling)
+    assert phrase in container.probe().first_line
+
+
 def test_relative_include_with_here_and_env_is_followed(container):
     container.write_start("exit 1")
     container.start_supervisord().wait_for_state("EXITED")

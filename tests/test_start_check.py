@@ -78,6 +78,15 @@ def test_not_ready_when_start_was_stopped(container):
     assert result.first_line == "not ready (exit 2): start is STOPPED: it was stopped before it finished"
 
 
+def test_start_stopped_after_it_ran_is_not_said_to_wait_for_what_it_depends_on(container):
+    container.write_start("exec sleep 1000")  # started by the listener, once rsyslogd runs
+    container.start_supervisord().wait_for_state("RUNNING")
+    container.rpc().supervisor.stopProcess("dependent-startup")  # so that nothing starts it again
+    container.rpc().supervisor.stopProcess("start")
+    container.wait_for_state("STOPPED")
+    assert container.probe().first_line == "not ready (exit 2): start is STOPPED: it was stopped before it finished"
+
+
 def test_start_check_follows_start_sh_through_its_life(container):
     container.write_start("exec sleep 1000")
     container.start_supervisord().wait_for_state("RUNNING")
