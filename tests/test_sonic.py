@@ -240,7 +240,7 @@ def scripted_supervisord(container, programs, version="4.3.0"):
 
 
 def process(state, exitstatus=0, start=1, spawnerr=""):
-    return {"state": state, "statename": rp.STATE_NAMES[state], "exitstatus": exitstatus, "start": start,
+    return {"state": state, "statename": rp.STATE_NAMES.get(state, "UNKNOWN"), "exitstatus": exitstatus, "start": start,
             "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}
 
 
@@ -284,6 +284,14 @@ def test_wait_stops_at_once_when_start_waits_for_a_fatal_program(container):
     assert result.elapsed < 30, result
     assert record["start"] == {"state": "STOPPED", "exitstatus": None, "final": True}
     assert record["reason"].endswith("rsyslogd is FATAL (can't find command): this will not change by itself")
+
+
+def test_a_dependency_in_a_state_supervisor_does_not_define_is_named_by_its_number(container):
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(999)}
+    with scripted_supervisord(container, programs):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line == ("not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and"
+                                 " rsyslogd is in state 999"), result
 
 
 def test_a_fatal_program_that_start_may_wait_for_in_that_state_is_not_final(container):
