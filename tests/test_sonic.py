@@ -104,6 +104,15 @@ def test_failed_start_is_followed_by_the_tail_of_its_log(container):
     assert following.endswith("start.sh: cannot render bgpd.conf: template error\nstart.sh: giving up\n"), result
 
 
+def test_a_start_log_of_one_byte_is_shown(container):
+    # once: the listener may start a start.sh that exits this soon twice
+    container.write_start("mkdir \"$0.ran\" 2>/dev/null && printf '!'; exit 1")
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.text.split("\n", 1)[1].endswith("]\n!\n"), result
+
+
 def test_failed_start_with_separate_logs_shows_both(container):
     container.write_start(FAILING_START)
     container.edit_program("start", stdout_logfile="/var/log/supervisor/start.out",
