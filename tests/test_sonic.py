@@ -188,6 +188,21 @@ def test_relative_include_with_here_and_env_is_followed(container):
     assert result.first_line == "not ready (exit 2): start exited with status 1"  # start's config not found: no claim
 
 
+@pytest.mark.parametrize("files, read", [(256, True), (257, False)])  # the README's figure
+def test_starts_settings_are_read_from_at_most_256_included_files(container, files, read):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", main.replace(
+        "files = /etc/supervisor/conf.d/*.conf", "files = /etc/supervisor/conf.d/*.conf /etc/supervisor/more/*.conf"))
+    for n in range(56):  # the limit counts the files of both patterns: 1 + 56 here, the rest there
+        container.write("/etc/supervisor/conf.d/extra-%03d.conf" % n, "")
+    for n in range(files - 57):
+        container.write("/etc/supervisor/more/%03d.conf" % n, "")
+    first_line = container.probe().first_line
+    assert ("will not restart it (autorestart=false)" in first_line) == read, first_line
+
+
 def test_exit_code_listed_in_exitcodes_is_final_under_autorestart_unexpected(container):
     container.write_start("exit 3")
     container.edit_program("start", autorestart="unexpected", exitcodes="0,3")
