@@ -114,6 +114,17 @@ def test_config_of_exactly_1_mib_is_read(running):
     assert result.text == "ready: start exited with status 0; no hook\n", result
 
 
+def test_config_with_bytes_that_are_not_utf8_is_still_read(running):
+    running.wait_for_state("EXITED")
+    path = running.path("/etc/supervisor/supervisord.conf")
+    with open(path, "rb") as f:
+        config = f.read()
+    with open(path, "wb") as f:
+        f.write(b"; caf\xe9, in Latin-1\n" + config)
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
 def answer_of_size(size):
     """An EXITED 0 answer of exactly `size` bytes, padded by a member no one reads."""
     pad = 0
