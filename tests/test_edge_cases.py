@@ -19,7 +19,7 @@ import time
 import pytest
 
 import readiness_probe as rp
-from fake_container import LAUNCHER, PROBE, live_processes_with, start_probe, unique_sleep, wait_for
+from fake_container import LAUNCHER, PROBE, live_processes_with, run_caller, start_probe, unique_sleep, wait_for
 from misbehaving_server import MisbehavingServer, http_answer
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
@@ -212,6 +212,25 @@ def test_no_free_file_descriptor_is_71_in_one_line(bare_root, limit):
     code, output, _ = run_limited(bare_root, {resource.RLIMIT_NOFILE: limit})
     assert (code, output) == (71, "not ready (exit 71): cannot start the hook: pipe failed: Too many open files"
                                   " (a limit of the system: no free file descriptor)\n")
+
+
+FULL_FILE_TABLE = """
+import errno, os, sys
+sys.path[0] = sys.argv.pop(1)
+import readiness_probe
+def pipe():  # what the kernel answers when the whole system's file table is full
+    raise OSError(errno.ENFILE, os.strerror(errno.ENFILE))
+os.pipe = pipe
+sys.exit(readiness_probe.main())
+"""
+
+
+def test_a_full_file_table_of_the_system_is_71_and_named(bare_root):
+    """ENFILE (the system's limit, not the process's) cannot be reached
+    safely on a shared machine: the pipe call is made to answer it."""
+    code, output = run_caller(FULL_FILE_TABLE, "--root", os.path.join(bare_root, "root"))
+    assert (code, output) == (71, b"not ready (exit 71): cannot start the hook: pipe failed: Too many open files in"
+                                  b" system (a limit of the system: no free file descriptor)\n")
 
 
 # -- supervisord's listen queue full -------------------------------------------------

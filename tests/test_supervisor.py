@@ -25,6 +25,13 @@ def test_socket_flag_overrides_discovery_and_is_read_under_the_root(container):
     assert b"<string>start</string>" in server.requests[0]
 
 
+def test_request_is_the_xmlrpc_call_xmlrpc_client_would_send(container):
+    with MisbehavingServer(socket_in(container), xmlrpc_answer(EXITED_ZERO)) as server:
+        assert container.probe("--socket", "/var/run/fake.sock").code == 0
+    body = server.requests[0].split(b"\r\n\r\n", 1)[1]
+    assert body.replace(b"\n", b"") == dumps(("start",), "supervisor.getProcessInfo").encode().replace(b"\n", b"")
+
+
 def test_etc_supervisord_conf_is_used_alone_too(running):
     running.wait_for_state("EXITED")
     os.unlink(running.path("/etc/supervisor/supervisord.conf"))
