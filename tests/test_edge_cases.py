@@ -413,6 +413,29 @@ def test_hook_binary_for_another_machine_says_so(ready):
                            "(ELF for %s; this machine is %s)\n" % (ready.path(rp.HOOK_PATH), name, here)), result
 
 
+# e_machine numbers from the ELF specification (and the Linux ABI for the newer ones)
+ELF_MACHINES = [(2, "SPARC"), (3, "x86"), (8, "MIPS"), (20, "PowerPC"), (21, "PowerPC64"), (22, "s390"), (40, "ARM"),
+                (43, "SPARC V9"), (62, "x86-64"), (183, "AArch64"), (243, "RISC-V"), (258, "LoongArch"),
+                (4242, "machine 4242")]
+HOST_ELF = {"x86_64": 62, "aarch64": 183, "i686": 3, "riscv64": 243, "s390x": 22, "ppc64le": 21}
+
+
+@pytest.mark.parametrize("order", ["<", ">"])  # the header's byte order: as its EI_DATA byte says
+@pytest.mark.parametrize("machine, name", ELF_MACHINES)
+def test_each_elf_machine_is_named_as_the_elf_specification_numbers_it(ready, machine, name, order):
+    here = os.uname().machine
+    if HOST_ELF.get(here) == machine:
+        pytest.skip("this machine's own")
+    header = (b"\x7fELF\x02" + (b"\x01" if order == "<" else b"\x02") + b"\x01" + b"\0" * 9
+              + struct.pack(order + "HHI", 2, machine, 1) + b"\0" * 40)
+    with open(ready.path(rp.HOOK_PATH), "wb") as f:
+        f.write(header)
+    os.chmod(ready.path(rp.HOOK_PATH), 0o755)
+    result = ready.probe()
+    assert result.first_line.endswith("a binary for another machine (ELF for %s; this machine is %s)" % (name, here)), \
+        result
+
+
 @pytest.mark.parametrize(
     "body,code,first_line",
     [

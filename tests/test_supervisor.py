@@ -8,6 +8,7 @@ from xmlrpc.client import Fault, dumps
 import pytest
 
 import readiness_probe as rp
+from fake_container import run_caller
 from misbehaving_server import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer, xmlrpc_fault
 
 EXITED_ZERO = {"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
@@ -266,6 +267,28 @@ def test_supervisord_that_never_answers_is_124_within_the_deadline(container):
     assert result.code == rp.EXIT_TIMEOUT == 124, result
     assert "did not answer within the deadline" in result.first_line
     assert result.elapsed < 0.5 + 5  # a generous bound: interpreter start on a loaded machine
+
+
+UNANSWERED_LOOKUP = """
+import _socket, sys, threading
+sys.path[0] = sys.argv.pop(1)
+numeric_only = _socket.getaddrinfo
+def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+    if flags & _socket.AI_NUMERICHOST:
+        return numeric_only(host, port, family, type, proto, flags)
+    threading.Event().wait()  # a resolver that never answers
+_socket.getaddrinfo = getaddrinfo
+import readiness_probe
+sys.exit(readiness_probe.main())
+"""
+
+
+def test_host_name_whose_lookup_never_ends_is_124_within_the_deadline(container):
+    """The resolver is made to hang: no name server is needed to test it."""
+    code, output = run_caller(UNANSWERED_LOOKUP, "--root", container.root, "--serverurl", "http://supervisor.example:9001",
+                              "--timeout", "0.3")
+    assert (code, output) == (124, b"not ready (exit 124): looking up supervisor.example did not finish within the"
+                                   b" deadline\n")
 
 
 def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
