@@ -692,8 +692,6 @@ def parse_xmlrpc_response(body):
             state["typed"] = True
         elif tag == "value" and not state["typed"]:
             stack.append(text)  # a <value> without a type is a string
-        elif tag == "value":
-            state["typed"] = False
         elif tag == "name":
             stack.append(text)
         elif tag == "array":

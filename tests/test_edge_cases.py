@@ -459,6 +459,14 @@ def test_hook_code_that_the_probe_also_gives_is_passed_on_and_said_to_be_the_hoo
     assert (result.code, result.first_line) == (code, "not ready (exit %d): %s" % (code, first_line)), result
 
 
+def test_control_characters_in_the_first_line_become_spaces(ready, tmp_path):
+    hook = tmp_path / "a\x1b[31mb\x7fc\nd\te"
+    hook.write_text("#!/bin/sh\nexit 0\n")  # not executable: 126, and the line names the path
+    result = ready.probe("--hook", str(hook))
+    assert result.text == "not ready (exit 126): hook %s cannot be executed: it is not executable (chmod +x)\n" % (
+        tmp_path / "a [31mb c d e"), result
+
+
 def test_first_line_is_cut_at_512_characters(ready, tmp_path):
     hook = tmp_path / ("h" * 200) / ("o" * 200) / ("k" * 200)
     hook.parent.mkdir(parents=True)
