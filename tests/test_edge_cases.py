@@ -20,7 +20,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import LAUNCHER, PROBE, live_processes_with, run_caller, start_probe, unique_sleep, wait_for
-from misbehaving_server import MisbehavingServer, http_answer
+from misbehaving_server import MisbehavingServer, http_answer, xmlrpc_answer, xmlrpc_fault
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
@@ -61,6 +61,41 @@ def test_failed_start_in_a_group_shows_its_log(container):
     assert result.code == 2, result
     assert result.text.split("\n", 1)[1] == "[init:start's stdout, %s]\ncannot render bgpd.conf\n" % (
         container.path("/var/log/supervisor/start.log")), result
+
+
+def answers_by_method(answers):
+    """A server's answer to each XML-RPC method; a fault to any other."""
+    def answer(request):
+        for method, body in answers.items():
+            if b"<methodName>%s</methodName>" % method.encode() in request:
+                return body
+        return xmlrpc_fault(1, "UNKNOWN_METHOD")
+    return answer
+
+
+def grouped_start(group, state, exitstatus):
+    return {"name": "start", "group": group, "state": state, "statename": rp.STATE_NAMES[state],
+            "exitstatus": exitstatus, "spawnerr": "", "stdout_logfile": "", "stderr_logfile": ""}
+
+
+def test_of_several_starts_in_groups_the_one_that_did_not_exit_0_is_judged(container):
+    answers = answers_by_method({
+        "supervisor.getProcessInfo": xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start"),
+        "supervisor.getAllProcessInfo": xmlrpc_answer([grouped_start("a", rp.EXITED, 0), grouped_start("b", rp.EXITED, 1)]),
+    })
+    with MisbehavingServer(container.path("/var/run/fake.sock"), answers):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line.startswith("not ready (exit 2): b:start exited with status 1"), result
+
+
+def test_answer_for_all_processes_that_is_not_a_list_is_69(container):
+    answers = answers_by_method({
+        "supervisor.getProcessInfo": xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start"),
+        "supervisor.getAllProcessInfo": xmlrpc_answer(grouped_start("a", rp.EXITED, 0)),
+    })
+    with MisbehavingServer(container.path("/var/run/fake.sock"), answers):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == "not ready (exit 69): supervisord's answer for its processes is not a list\n", result
 
 
 # -- config syntax supervisord accepts ---------------------------------------------
@@ -340,8 +375,10 @@ def nested_array(depth):
                      "<member><name>faultString</name>%s</member>"
                      "</struct></value></fault></methodResponse>" % nested_array(2000)),
          "not ready (exit 69): supervisord answered fault 6: (an array)"),
+        (xmlrpc_answer({"state": 200, "exitstatus": 0, "spawnerr": 42}),
+         "not ready (exit 2): start is FATAL: supervisord could not start it and gave up (42)"),
     ],
-    ids=["content-length-5000-digits", "spawnerr-nested-2000-deep", "fault-string-nested-2000-deep"],
+    ids=["content-length-5000-digits", "spawnerr-nested-2000-deep", "fault-string-nested-2000-deep", "spawnerr-a-number"],
 )
 def test_hostile_answer_is_read_as_garbage_not_an_internal_error(container, answer, first_line):
     sock = container.path("/var/run/fake.sock")

@@ -299,3 +299,9 @@ def test_program_names_are_escaped_in_the_request(container):
     with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer(EXITED_ZERO)) as server:
         container.probe("--socket", "/var/run/fake.sock", "--program", "a&b<c>")
     assert b"<string>a&amp;b&lt;c&gt;</string>" in server.requests[0], server.requests
+
+
+def test_program_flag_on_an_answer_without_an_integer_state_is_69(container):
+    with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer({"name": "featured", "state": "up"})):
+        result = container.probe("--socket", "/var/run/fake.sock", "--program", "featured")
+    assert result.text == "not ready (exit 69): supervisord's answer for featured has no integer state\n", result
