@@ -305,3 +305,10 @@ def test_program_flag_on_an_answer_without_an_integer_state_is_69(container):
     with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer({"name": "featured", "state": "up"})):
         result = container.probe("--socket", "/var/run/fake.sock", "--program", "featured")
     assert result.text == "not ready (exit 69): supervisord's answer for featured has no integer state\n", result
+
+
+def test_program_flag_on_a_program_that_could_not_start_says_why(container):
+    fatal = {"name": "featured", "state": 200, "exitstatus": 0, "spawnerr": "can't find command '/usr/bin/featured'"}
+    with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer(fatal)):
+        result = container.probe("--socket", "/var/run/fake.sock", "--program", "featured")
+    assert result.text == "not ready (exit 2): featured is FATAL (can't find command '/usr/bin/featured')\n", result
