@@ -19,7 +19,7 @@ import time
 import pytest
 
 import readiness_probe as rp
-from fake_container import LAUNCHER, PROBE, live_processes_with, run_caller, start_probe, unique_sleep, wait_for
+from fake_container import LAUNCHER, PROBE, live_processes_with, run_caller, unique_sleep, wait_for
 from misbehaving_server import MisbehavingServer, http_answer, xmlrpc_answer, xmlrpc_fault
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
@@ -294,20 +294,13 @@ def test_full_listen_queue_is_a_slow_supervisord_not_a_missing_one(container):
 
 
 # -- signals -----------------------------------------------------------------------
-def default_signals():
-    """In the probe's process: the dispositions a terminal gives, whatever
-    the test run inherited (nohup, a script's background job)."""
-    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1):
-        signal.signal(sig, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGQUIT,
                                  signal.SIGPWR],
                          ids=lambda sig: sig.name)
 def test_any_signal_that_ends_the_probe_kills_the_hook_first(ready, sig):
     marker = unique_sleep()
     ready.write_hook("sleep %s & sleep %s" % (marker, marker))
-    proc = start_probe(["--root", ready.root, "--timeout", "30"], preexec_fn=default_signals)
+    proc = ready.start_probe("--timeout", "30")
     wait_for(lambda: len(live_processes_with(marker)) == 2, 10, "the hook to start its sleeps")
     proc.send_signal(sig)
     output = proc.communicate(timeout=10)[0].decode()
@@ -339,8 +332,8 @@ def test_sigint_ignored_when_the_probe_started_stays_ignored_while_the_hook_runs
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_sigint_while_supervisord_is_asked_under_wait_prints_a_timestamped_verdict(container, as_json):
     with MisbehavingServer(container.path("/var/run/fake.sock"), None) as server:  # never answers
-        proc = start_probe(["--root", container.root, "--socket", "/var/run/fake.sock", "--timeout", "30", "--wait",
-                            "60"] + (["--json"] if as_json else []), preexec_fn=default_signals)
+        proc = container.start_probe("--socket", "/var/run/fake.sock", "--timeout", "30", "--wait", "60",
+                                     *(["--json"] if as_json else []))
         wait_for(lambda: server.requests, 10, "the probe to ask")
         proc.send_signal(signal.SIGINT)
         output = proc.communicate(timeout=10)[0].decode()

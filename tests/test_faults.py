@@ -13,8 +13,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import (
-    LAUNCHER, PROBE, WITHOUT_CTYPES, live_processes_with, peak_rss_kib, probe_command, run_caller, start_probe,
-    unique_sleep, wait_for,
+    LAUNCHER, PROBE, WITHOUT_CTYPES, live_processes_with, peak_rss_kib, probe_command, run_caller, unique_sleep, wait_for,
 )
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
@@ -219,10 +218,8 @@ def test_probe_writes_nothing(ready, tmp_path):
 @pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_probe_told_to_stop_mid_hook_kills_the_hook(ready, sig, code):
     marker = unique_sleep()
-    from test_edge_cases import default_signals
-
     ready.write_hook("sleep %s & sleep %s" % (marker, marker))
-    proc = start_probe(["--root", ready.root, "--timeout", "30"], preexec_fn=default_signals)  # whatever pytest inherited
+    proc = ready.start_probe("--timeout", "30")
     wait_for(lambda: len(live_processes_with(marker)) == 2, 10, "the hook to start its sleeps")
     proc.send_signal(sig)
     output = proc.communicate(timeout=10)[0].decode()

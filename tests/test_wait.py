@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from fake_container import live_processes_with, start_probe, unique_sleep, wait_for
+from fake_container import live_processes_with, unique_sleep, wait_for
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 
@@ -132,10 +132,8 @@ def process_state(pid):
 @pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129),
                                       (signal.SIGUSR1, 138)])
 def test_wait_stops_when_told_to_stop_during_the_pause(ready, sig, code):
-    from test_edge_cases import default_signals
-
     ready.write_hook("echo 'sessions down'; exit 3")
-    proc = start_probe(["--root", ready.root, "--wait", "600", "--interval", "300"], preexec_fn=default_signals)
+    proc = ready.start_probe("--wait", "600", "--interval", "300")
     first = proc.stdout.readline().decode()
     assert re.match(STAMP + r" not ready \(exit 3\): hook exited 3\n\Z", first), first
     # The verdict is out; asleep from now on means in the pause (the hook has exited).
