@@ -69,6 +69,7 @@ DRAIN_LIMIT = 1024 * 1024  # read at most this much more once the hook has exite
 PR_SET_CHILD_SUBREAPER = 36  # prctl option (linux/prctl.h): orphaned descendants are re-parented to the probe
 REAP_GRACE = 0.2  # seconds past the deadline the probe may spend killing and reaping what the hook left
 REAP_PAUSE_MAX = 0.05  # seconds: the longest wait for a SIGCHLD between two rounds of killing
+LEFT_BEHIND = "; a process of the hook, killed, did not end by the deadline (stuck in the kernel?) and is left behind"
 
 # supervisord's own booleans (supervisor.datatypes), as its config spells them.
 TRUTHY = ("true", "1", "on", "yes")
@@ -194,6 +195,7 @@ class Options(object):
         self.hook = None  # --hook: a path on this machine, instead of <root>/usr/bin/readiness_probe_hook
         self.program = None  # --program: ask this program's state instead of the whole check
         self.deadline = None  # with --program inside a hook: the hook's own deadline (READINESS_PROBE_DEADLINE)
+        self.whole_process = False  # main(as_program=True): no embedder's children to spare (see become_subreaper)
 
 
 # ---------------------------------------------------------------------------
@@ -1036,7 +1038,7 @@ def check_hook(opts, deadline, start_phrase, supervisor):
     if not os.path.lexists(hook):
         return Verdict(EXIT_READY, "ready: %s; no hook" % start_phrase)
     refuse_unrunnable(hook)
-    code, output, how = run_hook(hook, hook_environment(opts, deadline, supervisor), deadline)
+    code, output, how = run_hook(hook, hook_environment(opts, deadline, supervisor), deadline, opts.whole_process)
     if code == EXIT_READY:
         verdict = Verdict(EXIT_READY, "ready: %s; hook exited 0" % start_phrase)
     else:
@@ -1077,14 +1079,16 @@ def hook_environment(opts, deadline, supervisor):
     return env
 
 
-def run_hook(hook, env, deadline):
+def run_hook(hook, env, deadline, whole_process=False):
     """Run the hook; return (exit code, tail of its output, what happened).
 
     The hook gets /dev/null as stdin and one pipe as stdout and stderr. It
     leads its own process group: when it exits, or the deadline passes, or
     the probe is told to stop, the whole group is killed and the hook reaped.
-    Where the probe can be a child subreaper, everything else the hook
-    started, daemonized or not, is killed and reaped too.
+    When the probe is the whole process and can be a child subreaper,
+    everything else the hook started, daemonized or not, is killed and
+    reaped too. Reaping ends by the deadline plus REAP_GRACE: what is still
+    there then (stuck in the kernel) is left, and the line says so.
     A signal that would end the probe (SIGTERM, SIGINT, SIGHUP, ...: see
     stop_signals) at any moment of this raises Interrupted."""
     stdin, out_r, out_w, exec_r, exec_w, wake_r, wake_w = hook_fds()  # exec_*: carries exec's errno, or EOF
@@ -1099,7 +1103,7 @@ def run_hook(hook, env, deadline):
         signal.signal(sig, lambda sig, frame: received.append(sig))
     pid = None
     outcome = (EXIT_INTERNAL, b"", "")
-    subreaper = become_subreaper()
+    subreaper = whole_process and become_subreaper()
     try:
         pid = start_hook_process()
         if pid == 0:
@@ -1119,9 +1123,11 @@ def run_hook(hook, env, deadline):
         if pid:
             kill_group(pid)
             if subreaper:
-                kill_and_reap_all(wake_r, deadline + REAP_GRACE)
+                all_gone = kill_and_reap_all(wake_r, deadline + REAP_GRACE)
             else:
-                os.waitpid(pid, 0)
+                all_gone = reap_hook(pid, wake_r, deadline + REAP_GRACE)
+            if not all_gone:
+                outcome = outcome[:2] + (outcome[2] + LEFT_BEHIND,)
         if subreaper:
             set_subreaper(0)
         signal.set_wakeup_fd(saved_wakeup)
@@ -1230,16 +1236,48 @@ def kill_group(pid):
             pass  # already gone
 
 
+def reap_hook(pid, wake_r, bound):
+    """Reap the killed hook, waiting for it until `bound` at most: a process
+    in uninterruptible sleep, or held by a tracer, dies only when the kernel
+    lets it. True when it is reaped."""
+    import select
+
+    poller = select.poll()
+    poller.register(wake_r, select.POLLIN)
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return True
+        except ChildProcessError:
+            return True  # reaped already (by an embedder's own waitpid(-1), say)
+        left = bound - time.monotonic()
+        if left <= 0:
+            return False
+        poller.poll(min(REAP_PAUSE_MAX, left) * 1000)  # a SIGCHLD ends the pause
+        drain(wake_r)
+
+
 # The subreaper: on Linux, orphans the hook leaves (setsid, a double fork,
 # a helper that backgrounds itself) are re-parented to the probe rather than
 # to the container's init, so the probe can find them all and kill them.
+# Only when the probe is the whole process (readiness_probe.sh, or the file
+# run as a script): then every child it has is the hook or what the hook
+# left, and killing and reaping its children touches nothing else. A program
+# that imports the module and calls main() may start children of its own at
+# any time, from any thread: those are never signalled or reaped.
 def become_subreaper():
     """Make the probe a child subreaper for the hook's run, when it is
-    Linux, ctypes is there and the probe has no child of its own (called
-    from a program that has some, it must not reap them). False when not:
-    then only the hook's process group is killed, as everywhere else."""
-    if not sys.platform.startswith("linux") or not os.path.isdir("/proc/self/task"):
+    Linux, ctypes is there, and the probe, told by main() that it is the
+    whole process, has indeed no other thread (one that could start a child
+    meanwhile) and no child. False when not: then only the hook's process
+    group is killed, as everywhere else."""
+    if not sys.platform.startswith("linux"):
         return False
+    try:
+        if len(os.listdir("/proc/self/task")) != 1:
+            return False
+    except OSError:
+        return False  # no /proc: the probe could not find what to kill
     try:
         os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         return False  # a child already: not the probe's to reap
@@ -1259,10 +1297,10 @@ def set_subreaper(flag):
 
 
 def kill_and_reap_all(wake_r, bound):
-    """Kill every descendant and reap every child until the probe has no
-    child left, or until `bound` (a process in uninterruptible sleep cannot
-    be killed). The children of a killed process become the probe's, found
-    by the next round: so a fork loop ends too, its forks cannot outrun the
+    """Kill and reap every child until the probe has no child left (True),
+    or until `bound` (False: a process in uninterruptible sleep cannot be
+    killed). The children of a killed process become the probe's, killed by
+    the next round: so a fork loop ends too, its forks cannot outrun the
     rounds for long. Costs one waitpid when the hook left nothing behind."""
     import select
 
@@ -1274,20 +1312,24 @@ def kill_and_reap_all(wake_r, bound):
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
         except ChildProcessError:
-            return  # no child left: nothing the hook started is alive
+            return True  # no child left: nothing the hook started is alive
         left = bound - time.monotonic()
         if left <= 0:
-            return
-        kill_descendants()
+            return False
+        kill_children()
         poller.poll(min(pause, left) * 1000)  # a SIGCHLD ends the pause
         drain(wake_r)
         pause = min(pause * 2, REAP_PAUSE_MAX)
 
 
-def kill_descendants():
-    """SIGKILL every process whose chain of parents leads to the probe, as
-    /proc shows them now."""
-    children = {}
+def kill_children():
+    """SIGKILL every child of the probe, as /proc shows them. Children only,
+    not all descendants: a child's pid cannot be reused until the probe
+    reaps it, and it reaps none between reading /proc and killing, so the
+    process killed is the one read. A grandchild could be reaped by its
+    parent meanwhile and its pid given to a stranger; it becomes the probe's
+    child when its parent dies, and the next round kills it."""
+    me = os.getpid()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -1300,19 +1342,11 @@ def kill_descendants():
             ppid = int(stat.rsplit(b")", 1)[1].split()[1])  # the name before ")" may hold anything
         except (OSError, IndexError, ValueError):
             continue  # gone meanwhile
-        children.setdefault(ppid, []).append(int(entry))
-    seen = set()
-    todo = list(children.get(os.getpid(), ()))
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass  # gone already
-        todo.extend(children.get(pid, ()))
+        if ppid == me:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass  # gone already
 
 
 def drain(fd):
@@ -1630,11 +1664,17 @@ def help_text():
     }
 
 
-def main(argv=None):
+def main(argv=None, as_program=False):
+    """Run the probe; returns the exit code. as_program: the caller is
+    readiness_probe.sh or `python3 readiness_probe.py`, so the probe is the
+    whole process and may kill and reap every child it has (see
+    become_subreaper). A program that imports the module calls main()
+    without it: its own children are never signalled or reaped."""
     argv = sys.argv[1:] if argv is None else argv
     as_json = "--json" in argv
     try:
         opts = parse_options(argv, os.environ)
+        opts.whole_process = as_program
         if opts.show == "help":
             write(help_text().encode("utf-8"))
             return EXIT_READY
@@ -1655,4 +1695,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(as_program=True))
