@@ -1101,13 +1101,14 @@ def run_hook(hook, env, deadline, whole_process=False):
     signal.signal(signal.SIGCHLD, lambda sig, frame: None)
     for sig in stops:
         signal.signal(sig, lambda sig, frame: received.append(sig))
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGCHLD,))  # inherited blocked, no SIGCHLD would wake poll
     pid = None
     outcome = (EXIT_INTERNAL, b"", "")
     subreaper = whole_process and become_subreaper()
     try:
         pid = start_hook_process()
         if pid == 0:
-            exec_hook(hook, env, stdin, out_w, exec_w)  # never returns
+            exec_hook(hook, env, stdin, out_w, exec_w, mask)  # never returns
         for fd in (stdin, out_w, exec_w):
             os.close(fd)
         stdin = out_w = exec_w = None
@@ -1133,6 +1134,7 @@ def run_hook(hook, env, deadline, whole_process=False):
         signal.set_wakeup_fd(saved_wakeup)
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for fd in (stdin, out_r, out_w, exec_r, exec_w, wake_r, wake_w):
             if fd is not None:
                 os.close(fd)
@@ -1178,8 +1180,9 @@ def start_hook_process():
         raise cannot_start_hook("fork", e) from None
 
 
-def exec_hook(hook, env, stdin, out_w, exec_w):
-    """In the forked child: become a group leader, wire up the fds, exec."""
+def exec_hook(hook, env, stdin, out_w, exec_w, mask):
+    """In the forked child: become a group leader, wire up the fds, exec
+    with the signal mask the probe was given."""
     try:
         os.setpgid(0, 0)
         os.dup2(stdin, 0)
@@ -1188,6 +1191,7 @@ def exec_hook(hook, env, stdin, out_w, exec_w):
         for name in ("SIGPIPE", "SIGXFSZ"):  # Python ignores these; the hook should not
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.execve(hook, [hook], env)
     except OSError as e:
         os.write(exec_w, str(e.errno or 0).encode("ascii"))
