@@ -142,7 +142,7 @@ exit codes:
   126      the hook exists but cannot be executed
   127      readiness_probe.sh found no python3
   128+N    the hook was killed by signal N (or the probe, told to stop by
-           signal N while the hook ran or between --wait runs: 143 for
+           signal N while the hook ran or at any time of --wait: 143 for
            SIGTERM, 130 for SIGINT, 129 for SIGHUP)
 
 The hook runs with the probe's privileges (root in most containers). --root
@@ -177,7 +177,7 @@ class Verdict(Exception):
 
 class Interrupted(Verdict):
     """The probe was told to stop (SIGTERM, SIGINT, SIGHUP...: see
-    stop_signals) while the hook ran, or in the pause between --wait runs."""
+    stop_signals) while the hook ran, or at any time of --wait."""
 
     def __init__(self, sig, output=b"", then="the hook was killed"):
         Verdict.__init__(self, EXIT_SIGNAL_BASE + sig, "the probe received %s; %s" % (signal_name(sig), then), output)
@@ -1132,12 +1132,12 @@ def run_hook(hook, env, deadline, whole_process=False):
         if subreaper:
             set_subreaper(0)
         signal.set_wakeup_fd(saved_wakeup)
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for fd in (stdin, out_r, out_w, exec_r, exec_w, wake_r, wake_w):
             if fd is not None:
                 os.close(fd)
+        for sig, handler in saved.items():  # last: --wait's handler raises (see stop_waiting)
+            signal.signal(sig, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         if received:  # checked last, so that a signal during the clean-up is not lost
             raise Interrupted(received[0], outcome[1])
     return outcome
@@ -1153,7 +1153,8 @@ def stop_signals():
     candidates = [getattr(signal, name) for name in names if hasattr(signal, name)]
     if hasattr(signal, "SIGRTMIN"):  # the real-time signals end a process too
         candidates += range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
-    return tuple(sig for sig in candidates if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler))
+    stopping = (signal.SIG_DFL, signal.default_int_handler, stop_waiting)
+    return tuple(sig for sig in candidates if signal.getsignal(sig) in stopping)
 
 
 def hook_fds():
@@ -1588,15 +1589,34 @@ def write(data):
 # ---------------------------------------------------------------------------
 # --wait: the upgrade controller's "re-check until timeout".
 def wait_until_ready(opts):
+    """Stop signals (see stop_signals) end the wait with a line whenever they
+    come: while supervisord is asked they raise Stopped (as SIGINT raises
+    KeyboardInterrupt), while the hook runs run_hook catches them, and
+    elsewhere they are blocked: the pause's sigtimedwait or the next run
+    takes them, never halfway through a line."""
+    stops = stop_signals()
+    saved = {sig: signal.getsignal(sig) for sig in stops}
+    for sig in stops:
+        signal.signal(sig, stop_waiting)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        return wait_runs(opts, stops)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        while stops and signal.sigtimedwait(stops, 0):
+            pass  # after the last verdict: it changes nothing
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def wait_runs(opts, stops):
     end = time.monotonic() + opts.wait
     last = None
     written = 0
     stopped_by = None
     while True:
-        try:
-            verdict = Interrupted(stopped_by, last.output, "it stopped waiting") if stopped_by else probe(opts)
-        except KeyboardInterrupt:  # SIGINT while supervisord was asked
-            verdict = Interrupted(signal.SIGINT, last.output if last else b"", "it stopped waiting")
+        output = last.output if last else b""
+        verdict = Interrupted(stopped_by, output, "it stopped waiting") if stopped_by else run_unless_stopped(opts, stops, output)
         if last is None or (verdict.code, verdict.reason) != (last.code, last.reason):
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             if opts.json:
@@ -1611,6 +1631,31 @@ def wait_until_ready(opts):
     if not opts.json:  # the last failure's output, within what is left of 10 KiB
         write(output_text(last, OUTPUT_LIMIT - written).encode("utf-8"))
     return last
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal while --wait asks supervisord: the ask ends at once."""
+
+    def __init__(self, sig):
+        KeyboardInterrupt.__init__(self, sig)
+        self.signal = sig
+
+
+def stop_waiting(sig, frame):
+    raise Stopped(sig)
+
+
+def run_unless_stopped(opts, stops, output):
+    """One run, the only time in --wait when the stop signals are not
+    blocked; the last run's output goes with a stop."""
+    try:
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+            return probe(opts)
+        finally:
+            signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    except KeyboardInterrupt as stop:  # Stopped, or a SIGINT that was not given stop_waiting
+        return Interrupted(getattr(stop, "signal", signal.SIGINT), output, "it stopped waiting")
 
 
 def pause(seconds):
@@ -1690,8 +1735,9 @@ def main(argv=None, as_program=False):
         verdict = program_state(opts) if opts.program else probe(opts)
     except Verdict as failure:
         verdict = failure
-    except KeyboardInterrupt:
-        verdict = Verdict(EXIT_SIGNAL_BASE + signal.SIGINT, "the probe received SIGINT")
+    except KeyboardInterrupt as stop:
+        sig = getattr(stop, "signal", signal.SIGINT)  # Stopped: a second stop signal as --wait ends
+        verdict = Verdict(EXIT_SIGNAL_BASE + sig, "the probe received %s" % signal_name(sig))
     except Exception as e:  # one line, never a traceback
         verdict = Verdict(EXIT_INTERNAL, "internal error: %s: %s" % (type(e).__name__, e))
     write(render_json(verdict) if as_json else render_text(verdict))

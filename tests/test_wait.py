@@ -11,6 +11,7 @@ import time
 import pytest
 
 from fake_container import live_processes_with, unique_sleep, wait_for
+from misbehaving_server import MisbehavingServer
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 
@@ -91,6 +92,20 @@ def test_wait_stops_when_the_probe_is_told_to_stop(ready):
     output = proc.communicate(timeout=10)[0].decode()
     assert proc.returncode == 143, output
     assert re.match(STAMP + r" not ready \(exit 143\): the probe received SIGTERM; the hook was killed\n\Z", output)
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_wait_stops_with_its_line_when_told_to_stop_while_supervisord_is_asked(container, name):
+    """A supervisord that never answers: the signal lands during the ask."""
+    sig = getattr(signal, name)
+    with MisbehavingServer(container.path("/var/run/silent.sock"), None) as server:
+        proc = container.start_probe("--socket", "/var/run/silent.sock", "--wait", "60", "--timeout", "30")
+        wait_for(lambda: server.requests, 10, "the probe to ask supervisord")
+        proc.send_signal(sig)
+        output = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == 128 + sig, output
+    assert re.match(STAMP + r" not ready \(exit %d\): the probe received %s; it stopped waiting\n\Z" % (128 + sig, name),
+                    output), output
 
 
 def test_wait_output_stays_under_10_kib(ready):
