@@ -56,8 +56,9 @@ ENV_SUPERVISOR = "READINESS_PROBE_SUPERVISOR"  # for the hook: supervisord's add
 DEFAULT_TIMEOUT = 0.8  # seconds; kubelet's default timeoutSeconds is 1
 DEFAULT_INTERVAL = 1.0  # seconds between runs with --wait
 OUTPUT_LIMIT = 10 * 1024  # kubelet keeps this much of an exec probe's output
-REASON_LIMIT = 512  # the first line never crowds out the hook's output
+REASON_LIMIT = 512  # bytes of UTF-8: the first line never crowds out the hook's output
 LATER_LINES = 2048  # bytes of 10 KiB that --wait --json keeps for the records of later changes
+NOT_SHOWN = "%s [... later changes of verdict not shown: the output stays within 10 KiB; the last one follows]\n"
 ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB, a log tail 10 KiB; more is not supervisord
 CONFIG_LIMIT = 1024 * 1024  # supervisord.conf is a few KiB; the probe reads no more than this
 INCLUDE_LIMIT = 256  # files an [include] may add; a config with more is not read
@@ -1513,8 +1514,9 @@ def one_line(text):
     out, length capped."""
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     text = "".join(c if c >= " " and c != "\x7f" else " " for c in text)
-    if len(text) > REASON_LIMIT:
-        text = text[: REASON_LIMIT - 3] + "..."
+    data = text.encode("utf-8")
+    if len(data) > REASON_LIMIT:
+        text = data[: REASON_LIMIT - 3].decode("utf-8", "ignore") + "..."  # "ignore": a character cut in two
     return text
 
 
@@ -1612,25 +1614,70 @@ def wait_until_ready(opts):
 def wait_runs(opts, stops):
     end = time.monotonic() + opts.wait
     last = None
-    written = 0
+    lines = ChangeLines(opts.json)
     stopped_by = None
     while True:
         output = last.output if last else b""
         verdict = Interrupted(stopped_by, output, "it stopped waiting") if stopped_by else run_unless_stopped(opts, stops, output)
         if last is None or (verdict.code, verdict.reason) != (last.code, last.reason):
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-            if opts.json:
-                written += write(render_json(verdict, {"time": stamp}, OUTPUT_LIMIT - LATER_LINES - written))
-            else:
-                written += write(("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8"))
+            lines.change(verdict)
         last = verdict
         stop = verdict.ready or verdict.final or isinstance(verdict, Interrupted) or time.monotonic() + opts.interval > end
         if stop:
             break
         stopped_by = pause(opts.interval)
-    if not opts.json:  # the last failure's output, within what is left of 10 KiB
-        write(output_text(last, OUTPUT_LIMIT - written).encode("utf-8"))
+    lines.finish(last)
     return last
+
+
+class ChangeLines(object):
+    """--wait's output: a line (or a JSON object) per change of verdict,
+    within OUTPUT_LIMIT in all however many changes there are. Room for the
+    last verdict is kept; when a change would eat into it, that change and
+    all later ones are not shown (text says so once, the last JSON object
+    counts them in "not_shown"), and the last verdict is printed at the end.
+    In text the last failure's output follows, in what is left."""
+
+    def __init__(self, as_json):
+        self.as_json = as_json
+        self.written = 0
+        self.hidden = 0  # changes not shown
+        self.stamp = None  # when the last change was seen, if it was not shown
+
+    def change(self, verdict):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        room = OUTPUT_LIMIT - self.written - self.reserve(stamp)
+        data = self.render(verdict, stamp, min(room, OUTPUT_LIMIT - LATER_LINES - self.written))
+        if not self.hidden and len(data) <= room:
+            self.written += write(data)
+            return
+        if not self.hidden and not self.as_json:
+            self.written += write((NOT_SHOWN % stamp).encode("utf-8"))
+        self.hidden += 1
+        self.stamp = stamp
+
+    def finish(self, last):
+        if self.hidden:
+            extra = {"not_shown": self.hidden - 1} if self.hidden > 1 else {}
+            self.written += write(self.render(last, self.stamp, OUTPUT_LIMIT - self.written, extra))
+        if not self.as_json:
+            write(output_text(last, OUTPUT_LIMIT - self.written).encode("utf-8"))
+
+    def render(self, verdict, stamp, limit, extra=None):
+        if not self.as_json:
+            return ("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8")
+        fields = {"time": stamp}
+        fields.update(extra or {})
+        return render_json(verdict, fields, limit)
+
+    def reserve(self, stamp):
+        """Bytes kept for the last verdict, whatever it is: the notice and
+        its line (the reason at most REASON_LIMIT bytes), or its JSON object
+        without output (the reason's quotes and backslashes escaped, two
+        bytes each; the other fields take less than 256)."""
+        if self.as_json:
+            return 2 * REASON_LIMIT + 256
+        return len((NOT_SHOWN % stamp).encode("utf-8")) + len(stamp) + 1 + REASON_LIMIT + 1
 
 
 class Stopped(KeyboardInterrupt):
