@@ -1274,22 +1274,25 @@ def reap_hook(pid, wake_r, bound):
 def become_subreaper():
     """Make the probe a child subreaper for the hook's run, when it is
     Linux, ctypes is there, and the probe, told by main() that it is the
-    whole process, has indeed no other thread (one that could start a child
-    meanwhile) and no child. False when not: then only the hook's process
-    group is killed, as everywhere else."""
+    whole process, is indeed alone. False when not: then only the hook's
+    process group is killed, as everywhere else."""
     if not sys.platform.startswith("linux"):
         return False
+    return alone() and set_subreaper(1)
+
+
+def alone():
+    """No other thread (one could start a child while the hook runs) and no
+    child yet: every child the probe has from now on is the hook's."""
     try:
         if len(os.listdir("/proc/self/task")) != 1:
             return False
-    except OSError:
-        return False  # no /proc: the probe could not find what to kill
-    try:
         os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         return False  # a child already: not the probe's to reap
     except ChildProcessError:
-        pass
-    return set_subreaper(1)
+        return True
+    except OSError:
+        return False  # no /proc: the probe could not find what to kill
 
 
 def set_subreaper(flag):

@@ -183,6 +183,29 @@ def test_children_a_program_starts_while_the_hook_runs_are_neither_killed_nor_re
     assert output == b"ready: start exited with status 0; hook exited 0\nsleep untouched; exit 7 exited 7\n"
 
 
+CALLER_WITH_A_THREAD = """
+import sys, threading
+sys.path[0] = sys.argv.pop(1)
+import readiness_probe
+done = threading.Event()
+thread = threading.Thread(target=done.wait)
+thread.start()
+code = readiness_probe.main(as_program=True)
+done.set()
+thread.join()
+sys.exit(code)
+"""
+
+
+def test_probe_with_another_thread_is_no_subreaper_even_as_a_program(ready, marker):
+    """A thread could start a child while the hook runs: the probe kills the
+    hook's group only, and what left it lives on, as documented."""
+    write_scenario(ready, "setsid-child", marker)
+    code, output = run_caller(CALLER_WITH_A_THREAD, "--root", ready.root, "--timeout", LONG_DEADLINE)
+    assert (code, output) == (3, b"not ready (exit 3): hook exited 3\n")
+    assert live_processes_with(marker), "a subreaper killed what left the group"
+
+
 # A tracer that holds the hook in its exit: SIGKILLed, the hook stops at
 # PTRACE_EVENT_EXIT and cannot be reaped until the tracer lets it go, as a
 # process in uninterruptible sleep cannot. The tracer leaves the hook's
