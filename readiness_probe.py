@@ -1136,9 +1136,9 @@ def run_hook(hook, env, deadline, whole_process=False):
         for fd in (stdin, out_r, out_w, exec_r, exec_w, wake_r, wake_w):
             if fd is not None:
                 os.close(fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for sig, handler in saved.items():  # last: --wait's handler raises (see stop_waiting)
             signal.signal(sig, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         if received:  # checked last, so that a signal during the clean-up is not lost
             raise Interrupted(received[0], outcome[1])
     return outcome
