@@ -123,7 +123,7 @@ def test_wait_output_of_a_flapping_hook_stays_under_10_kib_and_ends_with_the_las
     counter = fresh_file(ready, "flapping-runs")
     ready.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; echo x >> %s; runs=$(wc -l < %s)\n'
                      '[ "$runs" -gt %d ] && exit 0\nexit $((3 + runs %% 2))' % (counter, counter, runs))
-    result = ready.probe("--wait", "120", "--interval", "0.001", *(["--json"] if as_json else []))
+    result = ready.probe("--wait", "120", "--interval", "0.001", "--timeout", "10", *(["--json"] if as_json else []))
     assert result.code == 0, result
     assert len(result.output) <= rp.OUTPUT_LIMIT, len(result.output)
     lines = result.text.splitlines()
