@@ -56,8 +56,9 @@ ENV_SUPERVISOR = "READINESS_PROBE_SUPERVISOR"  # for the hook: supervisord's add
 DEFAULT_TIMEOUT = 0.8  # seconds; kubelet's default timeoutSeconds is 1
 DEFAULT_INTERVAL = 1.0  # seconds between runs with --wait
 OUTPUT_LIMIT = 10 * 1024  # kubelet keeps this much of an exec probe's output
-REASON_LIMIT = 512  # the first line never crowds out the hook's output
+REASON_LIMIT = 512  # bytes of UTF-8: the first line never crowds out the hook's output
 LATER_LINES = 2048  # bytes of 10 KiB that --wait --json keeps for the records of later changes
+NOT_SHOWN = "%s [... later changes of verdict not shown: the output stays within 10 KiB; the last one follows]\n"
 ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB, a log tail 10 KiB; more is not supervisord
 CONFIG_LIMIT = 1024 * 1024  # supervisord.conf is a few KiB; the probe reads no more than this
 INCLUDE_LIMIT = 256  # files an [include] may add; a config with more is not read
@@ -69,6 +70,7 @@ DRAIN_LIMIT = 1024 * 1024  # read at most this much more once the hook has exite
 PR_SET_CHILD_SUBREAPER = 36  # prctl option (linux/prctl.h): orphaned descendants are re-parented to the probe
 REAP_GRACE = 0.2  # seconds past the deadline the probe may spend killing and reaping what the hook left
 REAP_PAUSE_MAX = 0.05  # seconds: the longest wait for a SIGCHLD between two rounds of killing
+LEFT_BEHIND = "; a process of the hook, killed, did not end by the deadline (stuck in the kernel?) and is left behind"
 
 # supervisord's own booleans (supervisor.datatypes), as its config spells them.
 TRUTHY = ("true", "1", "on", "yes")
@@ -141,7 +143,7 @@ exit codes:
   126      the hook exists but cannot be executed
   127      readiness_probe.sh found no python3
   128+N    the hook was killed by signal N (or the probe, told to stop by
-           signal N while the hook ran or between --wait runs: 143 for
+           signal N while the hook ran or at any time of --wait: 143 for
            SIGTERM, 130 for SIGINT, 129 for SIGHUP)
 
 The hook runs with the probe's privileges (root in most containers). --root
@@ -176,7 +178,7 @@ class Verdict(Exception):
 
 class Interrupted(Verdict):
     """The probe was told to stop (SIGTERM, SIGINT, SIGHUP...: see
-    stop_signals) while the hook ran, or in the pause between --wait runs."""
+    stop_signals) while the hook ran, or at any time of --wait."""
 
     def __init__(self, sig, output=b"", then="the hook was killed"):
         Verdict.__init__(self, EXIT_SIGNAL_BASE + sig, "the probe received %s; %s" % (signal_name(sig), then), output)
@@ -194,6 +196,7 @@ class Options(object):
         self.hook = None  # --hook: a path on this machine, instead of <root>/usr/bin/readiness_probe_hook
         self.program = None  # --program: ask this program's state instead of the whole check
         self.deadline = None  # with --program inside a hook: the hook's own deadline (READINESS_PROBE_DEADLINE)
+        self.whole_process = False  # main(as_program=True): no embedder's children to spare (see become_subreaper)
 
 
 # ---------------------------------------------------------------------------
@@ -1036,7 +1039,7 @@ def check_hook(opts, deadline, start_phrase, supervisor):
     if not os.path.lexists(hook):
         return Verdict(EXIT_READY, "ready: %s; no hook" % start_phrase)
     refuse_unrunnable(hook)
-    code, output, how = run_hook(hook, hook_environment(opts, deadline, supervisor), deadline)
+    code, output, how = run_hook(hook, hook_environment(opts, deadline, supervisor), deadline, opts.whole_process)
     if code == EXIT_READY:
         verdict = Verdict(EXIT_READY, "ready: %s; hook exited 0" % start_phrase)
     else:
@@ -1077,14 +1080,16 @@ def hook_environment(opts, deadline, supervisor):
     return env
 
 
-def run_hook(hook, env, deadline):
+def run_hook(hook, env, deadline, whole_process=False):
     """Run the hook; return (exit code, tail of its output, what happened).
 
     The hook gets /dev/null as stdin and one pipe as stdout and stderr. It
     leads its own process group: when it exits, or the deadline passes, or
     the probe is told to stop, the whole group is killed and the hook reaped.
-    Where the probe can be a child subreaper, everything else the hook
-    started, daemonized or not, is killed and reaped too.
+    When the probe is the whole process and can be a child subreaper,
+    everything else the hook started, daemonized or not, is killed and
+    reaped too. Reaping ends by the deadline plus REAP_GRACE: what is still
+    there then (stuck in the kernel) is left, and the line says so.
     A signal that would end the probe (SIGTERM, SIGINT, SIGHUP, ...: see
     stop_signals) at any moment of this raises Interrupted."""
     stdin, out_r, out_w, exec_r, exec_w, wake_r, wake_w = hook_fds()  # exec_*: carries exec's errno, or EOF
@@ -1097,13 +1102,14 @@ def run_hook(hook, env, deadline):
     signal.signal(signal.SIGCHLD, lambda sig, frame: None)
     for sig in stops:
         signal.signal(sig, lambda sig, frame: received.append(sig))
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGCHLD,))  # inherited blocked, no SIGCHLD would wake poll
     pid = None
     outcome = (EXIT_INTERNAL, b"", "")
-    subreaper = become_subreaper()
+    subreaper = whole_process and become_subreaper()
     try:
         pid = start_hook_process()
         if pid == 0:
-            exec_hook(hook, env, stdin, out_w, exec_w)  # never returns
+            exec_hook(hook, env, stdin, out_w, exec_w, mask)  # never returns
         for fd in (stdin, out_w, exec_w):
             os.close(fd)
         stdin = out_w = exec_w = None
@@ -1119,17 +1125,20 @@ def run_hook(hook, env, deadline):
         if pid:
             kill_group(pid)
             if subreaper:
-                kill_and_reap_all(wake_r, deadline + REAP_GRACE)
+                all_gone = kill_and_reap_all(wake_r, deadline + REAP_GRACE)
             else:
-                os.waitpid(pid, 0)
+                all_gone = reap_hook(pid, wake_r, deadline + REAP_GRACE)
+            if not all_gone:
+                outcome = outcome[:2] + (outcome[2] + LEFT_BEHIND,)
         if subreaper:
             set_subreaper(0)
         signal.set_wakeup_fd(saved_wakeup)
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
         for fd in (stdin, out_r, out_w, exec_r, exec_w, wake_r, wake_w):
             if fd is not None:
                 os.close(fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for sig, handler in saved.items():  # last: --wait's handler raises (see stop_waiting)
+            signal.signal(sig, handler)
         if received:  # checked last, so that a signal during the clean-up is not lost
             raise Interrupted(received[0], outcome[1])
     return outcome
@@ -1145,7 +1154,8 @@ def stop_signals():
     candidates = [getattr(signal, name) for name in names if hasattr(signal, name)]
     if hasattr(signal, "SIGRTMIN"):  # the real-time signals end a process too
         candidates += range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
-    return tuple(sig for sig in candidates if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler))
+    stopping = (signal.SIG_DFL, signal.default_int_handler, stop_waiting)
+    return tuple(sig for sig in candidates if signal.getsignal(sig) in stopping)
 
 
 def hook_fds():
@@ -1172,8 +1182,9 @@ def start_hook_process():
         raise cannot_start_hook("fork", e) from None
 
 
-def exec_hook(hook, env, stdin, out_w, exec_w):
-    """In the forked child: become a group leader, wire up the fds, exec."""
+def exec_hook(hook, env, stdin, out_w, exec_w, mask):
+    """In the forked child: become a group leader, wire up the fds, exec
+    with the signal mask the probe was given."""
     try:
         os.setpgid(0, 0)
         os.dup2(stdin, 0)
@@ -1182,6 +1193,7 @@ def exec_hook(hook, env, stdin, out_w, exec_w):
         for name in ("SIGPIPE", "SIGXFSZ"):  # Python ignores these; the hook should not
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.execve(hook, [hook], env)
     except OSError as e:
         os.write(exec_w, str(e.errno or 0).encode("ascii"))
@@ -1230,22 +1242,57 @@ def kill_group(pid):
             pass  # already gone
 
 
+def reap_hook(pid, wake_r, bound):
+    """Reap the killed hook, waiting for it until `bound` at most: a process
+    in uninterruptible sleep, or held by a tracer, dies only when the kernel
+    lets it. True when it is reaped."""
+    import select
+
+    poller = select.poll()
+    poller.register(wake_r, select.POLLIN)
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return True
+        except ChildProcessError:
+            return True  # reaped already (by an embedder's own waitpid(-1), say)
+        left = bound - time.monotonic()
+        if left <= 0:
+            return False
+        poller.poll(min(REAP_PAUSE_MAX, left) * 1000)  # a SIGCHLD ends the pause
+        drain(wake_r)
+
+
 # The subreaper: on Linux, orphans the hook leaves (setsid, a double fork,
 # a helper that backgrounds itself) are re-parented to the probe rather than
 # to the container's init, so the probe can find them all and kill them.
+# Only when the probe is the whole process (readiness_probe.sh, or the file
+# run as a script): then every child it has is the hook or what the hook
+# left, and killing and reaping its children touches nothing else. A program
+# that imports the module and calls main() may start children of its own at
+# any time, from any thread: those are never signalled or reaped.
 def become_subreaper():
     """Make the probe a child subreaper for the hook's run, when it is
-    Linux, ctypes is there and the probe has no child of its own (called
-    from a program that has some, it must not reap them). False when not:
-    then only the hook's process group is killed, as everywhere else."""
-    if not sys.platform.startswith("linux") or not os.path.isdir("/proc/self/task"):
+    Linux, ctypes is there, and the probe, told by main() that it is the
+    whole process, is indeed alone. False when not: then only the hook's
+    process group is killed, as everywhere else."""
+    if not sys.platform.startswith("linux"):
         return False
+    return alone() and set_subreaper(1)
+
+
+def alone():
+    """No other thread (one could start a child while the hook runs) and no
+    child yet: every child the probe has from now on is the hook's."""
     try:
+        if len(os.listdir("/proc/self/task")) != 1:
+            return False
         os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         return False  # a child already: not the probe's to reap
     except ChildProcessError:
-        pass
-    return set_subreaper(1)
+        return True
+    except OSError:
+        return False  # no /proc: the probe could not find what to kill
 
 
 def set_subreaper(flag):
@@ -1259,10 +1306,10 @@ def set_subreaper(flag):
 
 
 def kill_and_reap_all(wake_r, bound):
-    """Kill every descendant and reap every child until the probe has no
-    child left, or until `bound` (a process in uninterruptible sleep cannot
-    be killed). The children of a killed process become the probe's, found
-    by the next round: so a fork loop ends too, its forks cannot outrun the
+    """Kill and reap every child until the probe has no child left (True),
+    or until `bound` (False: a process in uninterruptible sleep cannot be
+    killed). The children of a killed process become the probe's, killed by
+    the next round: so a fork loop ends too, its forks cannot outrun the
     rounds for long. Costs one waitpid when the hook left nothing behind."""
     import select
 
@@ -1274,20 +1321,24 @@ def kill_and_reap_all(wake_r, bound):
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
         except ChildProcessError:
-            return  # no child left: nothing the hook started is alive
+            return True  # no child left: nothing the hook started is alive
         left = bound - time.monotonic()
         if left <= 0:
-            return
-        kill_descendants()
+            return False
+        kill_children()
         poller.poll(min(pause, left) * 1000)  # a SIGCHLD ends the pause
         drain(wake_r)
         pause = min(pause * 2, REAP_PAUSE_MAX)
 
 
-def kill_descendants():
-    """SIGKILL every process whose chain of parents leads to the probe, as
-    /proc shows them now."""
-    children = {}
+def kill_children():
+    """SIGKILL every child of the probe, as /proc shows them. Children only,
+    not all descendants: a child's pid cannot be reused until the probe
+    reaps it, and it reaps none between reading /proc and killing, so the
+    process killed is the one read. A grandchild could be reaped by its
+    parent meanwhile and its pid given to a stranger; it becomes the probe's
+    child when its parent dies, and the next round kills it."""
+    me = os.getpid()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -1300,19 +1351,11 @@ def kill_descendants():
             ppid = int(stat.rsplit(b")", 1)[1].split()[1])  # the name before ")" may hold anything
         except (OSError, IndexError, ValueError):
             continue  # gone meanwhile
-        children.setdefault(ppid, []).append(int(entry))
-    seen = set()
-    todo = list(children.get(os.getpid(), ()))
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass  # gone already
-        todo.extend(children.get(pid, ()))
+        if ppid == me:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass  # gone already
 
 
 def drain(fd):
@@ -1474,8 +1517,9 @@ def one_line(text):
     out, length capped."""
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     text = "".join(c if c >= " " and c != "\x7f" else " " for c in text)
-    if len(text) > REASON_LIMIT:
-        text = text[: REASON_LIMIT - 3] + "..."
+    data = text.encode("utf-8")
+    if len(data) > REASON_LIMIT:
+        text = data[: REASON_LIMIT - 3].decode("utf-8", "ignore") + "..."  # "ignore": a character cut in two
     return text
 
 
@@ -1550,29 +1594,118 @@ def write(data):
 # ---------------------------------------------------------------------------
 # --wait: the upgrade controller's "re-check until timeout".
 def wait_until_ready(opts):
+    """Stop signals (see stop_signals) end the wait with a line whenever they
+    come: while supervisord is asked they raise Stopped (as SIGINT raises
+    KeyboardInterrupt), while the hook runs run_hook catches them, and
+    elsewhere they are blocked: the pause's sigtimedwait or the next run
+    takes them, never halfway through a line."""
+    stops = stop_signals()
+    saved = {sig: signal.getsignal(sig) for sig in stops}
+    for sig in stops:
+        signal.signal(sig, stop_waiting)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        return wait_runs(opts, stops)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        while stops and signal.sigtimedwait(stops, 0):
+            pass  # after the last verdict: it changes nothing
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def wait_runs(opts, stops):
     end = time.monotonic() + opts.wait
     last = None
-    written = 0
+    lines = ChangeLines(opts.json)
     stopped_by = None
     while True:
-        try:
-            verdict = Interrupted(stopped_by, last.output, "it stopped waiting") if stopped_by else probe(opts)
-        except KeyboardInterrupt:  # SIGINT while supervisord was asked
-            verdict = Interrupted(signal.SIGINT, last.output if last else b"", "it stopped waiting")
+        output = last.output if last else b""
+        verdict = Interrupted(stopped_by, output, "it stopped waiting") if stopped_by else run_unless_stopped(opts, stops, output)
         if last is None or (verdict.code, verdict.reason) != (last.code, last.reason):
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-            if opts.json:
-                written += write(render_json(verdict, {"time": stamp}, OUTPUT_LIMIT - LATER_LINES - written))
-            else:
-                written += write(("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8"))
+            lines.change(verdict)
         last = verdict
         stop = verdict.ready or verdict.final or isinstance(verdict, Interrupted) or time.monotonic() + opts.interval > end
         if stop:
             break
         stopped_by = pause(opts.interval)
-    if not opts.json:  # the last failure's output, within what is left of 10 KiB
-        write(output_text(last, OUTPUT_LIMIT - written).encode("utf-8"))
+    lines.finish(last)
     return last
+
+
+class ChangeLines(object):
+    """--wait's output: a line (or a JSON object) per change of verdict,
+    within OUTPUT_LIMIT in all however many changes there are. Room for the
+    last verdict is kept; when a change would eat into it, that change and
+    all later ones are not shown (text says so once, the last JSON object
+    counts them in "not_shown"), and the last verdict is printed at the end.
+    In text the last failure's output follows, in what is left."""
+
+    def __init__(self, as_json):
+        self.as_json = as_json
+        self.written = 0
+        self.hidden = 0  # changes not shown
+        self.stamp = None  # when the last change was seen, if it was not shown
+
+    def change(self, verdict):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        room = OUTPUT_LIMIT - self.written - self.reserve(stamp)
+        data = self.render(verdict, stamp, min(room, OUTPUT_LIMIT - LATER_LINES - self.written))
+        if not self.hidden and len(data) <= room:
+            self.written += write(data)
+            return
+        if not self.hidden and not self.as_json:
+            self.written += write((NOT_SHOWN % stamp).encode("utf-8"))
+        self.hidden += 1
+        self.stamp = stamp
+
+    def finish(self, last):
+        if self.hidden:
+            extra = {"not_shown": self.hidden - 1} if self.hidden > 1 else {}
+            self.written += write(self.render(last, self.stamp, OUTPUT_LIMIT - self.written, extra))
+        if not self.as_json:
+            write(output_text(last, OUTPUT_LIMIT - self.written).encode("utf-8"))
+
+    def render(self, verdict, stamp, limit, extra=None):
+        if not self.as_json:
+            return ("%s %s\n" % (stamp, first_line(verdict))).encode("utf-8")
+        fields = {"time": stamp}
+        fields.update(extra or {})
+        return render_json(verdict, fields, limit)
+
+    def reserve(self, stamp):
+        """Bytes kept for the last verdict, whatever it is: the notice and
+        its line (the reason at most REASON_LIMIT bytes), or its JSON object
+        without output (the reason's quotes and backslashes escaped, two
+        bytes each; the other fields take less than 256)."""
+        if self.as_json:
+            return 2 * REASON_LIMIT + 256
+        return len((NOT_SHOWN % stamp).encode("utf-8")) + len(stamp) + 1 + REASON_LIMIT + 1
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal while --wait asks supervisord: the ask ends at once."""
+
+    def __init__(self, sig):
+        KeyboardInterrupt.__init__(self, sig)
+        self.signal = sig
+
+
+def stop_waiting(sig, frame):
+    raise Stopped(sig)
+
+
+def run_unless_stopped(opts, stops, output):
+    """One run, the only time in --wait when the stop signals are not
+    blocked; the last run's output goes with a stop."""
+    try:
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+            return probe(opts)
+        finally:
+            signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    except KeyboardInterrupt as stop:  # Stopped, or a SIGINT that was not given stop_waiting
+        return Interrupted(getattr(stop, "signal", signal.SIGINT), output, "it stopped waiting")
 
 
 def pause(seconds):
@@ -1630,11 +1763,17 @@ def help_text():
     }
 
 
-def main(argv=None):
+def main(argv=None, as_program=False):
+    """Run the probe; returns the exit code. as_program: the caller is
+    readiness_probe.sh or `python3 readiness_probe.py`, so the probe is the
+    whole process and may kill and reap every child it has (see
+    become_subreaper). A program that imports the module calls main()
+    without it: its own children are never signalled or reaped."""
     argv = sys.argv[1:] if argv is None else argv
     as_json = "--json" in argv
     try:
         opts = parse_options(argv, os.environ)
+        opts.whole_process = as_program
         if opts.show == "help":
             write(help_text().encode("utf-8"))
             return EXIT_READY
@@ -1646,8 +1785,9 @@ def main(argv=None):
         verdict = program_state(opts) if opts.program else probe(opts)
     except Verdict as failure:
         verdict = failure
-    except KeyboardInterrupt:
-        verdict = Verdict(EXIT_SIGNAL_BASE + signal.SIGINT, "the probe received SIGINT")
+    except KeyboardInterrupt as stop:
+        sig = getattr(stop, "signal", signal.SIGINT)  # Stopped: a second stop signal as --wait ends
+        verdict = Verdict(EXIT_SIGNAL_BASE + sig, "the probe received %s" % signal_name(sig))
     except Exception as e:  # one line, never a traceback
         verdict = Verdict(EXIT_INTERNAL, "internal error: %s: %s" % (type(e).__name__, e))
     write(render_json(verdict) if as_json else render_text(verdict))
@@ -1655,4 +1795,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(as_program=True))

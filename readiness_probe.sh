@@ -35,5 +35,5 @@ except Exception as e:
     print("not ready (exit 70): cannot import readiness_probe.py from %s: %s" % (sys.path[0], e))
     sys.exit(70)
 del sys.path[0]
-sys.exit(readiness_probe.main())
+sys.exit(readiness_probe.main(as_program=True))
 ' "$here" "$@"

@@ -5,11 +5,14 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 import readiness_probe as rp
-from fake_container import live_processes_with, unique_sleep, wait_for
+from fake_container import LAUNCHER, live_processes_with, unique_sleep, wait_for
 from misbehaving_server import MisbehavingServer, xmlrpc_answer
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
@@ -189,6 +192,34 @@ def signal_set(status, field):
     line = [line for line in status.splitlines() if line.startswith(field + ":")][0]
     mask = int(line.split()[1], 16)
     return {number for number in range(1, 65) if mask >> (number - 1) & 1}
+
+
+SIGCHLD_BLOCKED = """
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])  # kept across exec
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def test_hook_exit_is_seen_with_sigchld_blocked_in_the_inherited_mask(ready):
+    """What started the probe blocked SIGCHLD: the probe still sees the hook
+    exit while a child of the hook holds its output, and the hook runs with
+    the mask the probe was given."""
+    marker = unique_sleep()
+    ready.write_hook("import subprocess, sys\nsubprocess.Popen(['sleep', %r])\n"  # sh would reset its mask
+                     "print(open('/proc/self/status').read(), flush=True)\nsys.exit(3)" % marker,
+                     interpreter=sys.executable)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", SIGCHLD_BLOCKED, LAUNCHER, "--root", ready.root, "--timeout", "8"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=60,
+                          env=dict(os.environ, READINESS_PROBE_PYTHON=sys.executable))
+    elapsed = time.monotonic() - started
+    text = proc.stdout.decode()
+    assert proc.returncode == 3, text
+    assert elapsed < 6, elapsed  # the hook's exit seen, not the 8 s deadline
+    assert text.split("\n")[0] == "not ready (exit 3): hook exited 3"
+    assert signal.SIGCHLD in signal_set(text, "SigBlk"), text
+    wait_for(lambda: not live_processes_with(marker), SURVIVOR_WAIT, "the hook's child to die")
 
 
 def test_hook_starts_with_default_signal_dispositions(ready):

@@ -98,3 +98,17 @@ def test_json_output_replaces_invalid_utf8_and_nul_too(ready):
     result = ready.probe("--json")
     result.output.decode("utf-8")  # valid UTF-8, whatever the hook printed
     assert json.loads(result.text)["output"] == "bad \ufffd utf8 \ufffd nul\n", result
+
+
+def test_first_line_is_cut_at_512_bytes_of_utf8_on_a_character_boundary(ready, tmp_path):
+    """A path of two-byte characters: 512 characters would be 1 KiB."""
+    hook = tmp_path / ("é" * 120) / ("ü" * 120) / ("ø" * 120)
+    hook.parent.mkdir(parents=True)
+    hook.write_text("#!/bin/sh\nexit 0\n")  # not executable: 126, and the line names the long path
+    result = ready.probe("--hook", str(hook))
+    assert result.code == 126, result
+    line = result.output.split(b"\n", 1)[0]
+    assert len(line) <= rp.REASON_LIMIT == 512, len(line)
+    assert len(line) >= rp.REASON_LIMIT - 1, len(line)  # at most half a character short
+    assert result.first_line == ("not ready (exit 126): hook %s cannot be executed: it is not executable (chmod +x)"
+                                 % hook).encode()[:len(line) - 3].decode() + "...", result

@@ -140,11 +140,109 @@ def test_probe_called_by_a_program_with_children_leaves_them_alone(ready, marker
     assert output.endswith(b"caller's child untouched\n"), output
 
 
+CALLER_STARTING_CHILDREN = """
+import os, subprocess, sys, threading, time
+sys.path[0] = sys.argv.pop(1)
+import readiness_probe
+started, go, marker = sys.argv.pop(1), sys.argv.pop(1), sys.argv.pop(1)
+children = {}
+def start_children():  # another thread of the program, while the hook runs
+    end = time.monotonic() + 20
+    while not os.path.exists(started) and time.monotonic() < end:
+        time.sleep(0.01)
+    children["sleep"] = subprocess.Popen(["sleep", marker])
+    children["exit 7"] = subprocess.Popen(["sh", "-c", "exit 7"])
+    time.sleep(0.2)  # "exit 7" has exited: its status waits for this program
+    open(go, "w").close()
+thread = threading.Thread(target=start_children)
+thread.start()
+code = readiness_probe.main()
+thread.join()
+alive = children["sleep"].poll() is None
+try:
+    status = "exited %d" % os.waitstatus_to_exitcode(os.waitpid(children["exit 7"].pid, 0)[1]) \
+        if hasattr(os, "waitstatus_to_exitcode") else "exited %d" % (os.waitpid(children["exit 7"].pid, 0)[1] >> 8)
+except ChildProcessError:
+    status = "reaped by someone else"
+children["sleep"].kill()
+children["sleep"].wait()
+print("sleep %s; exit 7 %s" % ("untouched" if alive else "killed", status))
+sys.exit(code)
+"""
+
+
+def test_children_a_program_starts_while_the_hook_runs_are_neither_killed_nor_reaped(ready, marker, tmp_path):
+    """An embedder's thread starts children while main() runs the hook: the
+    probe neither kills them nor takes their exit status."""
+    started, go = str(tmp_path / "started"), str(tmp_path / "go")
+    ready.write_hook("touch %s\nn=0\nwhile [ ! -e %s ] && [ $n -lt 2000 ]; do sleep 0.01; n=$((n+1)); done\nexit 0"
+                     % (started, go))
+    code, output = run_caller(CALLER_STARTING_CHILDREN, started, go, marker, "--root", ready.root, "--timeout",
+                              LONG_DEADLINE)
+    assert code == 0, output
+    assert output == b"ready: start exited with status 0; hook exited 0\nsleep untouched; exit 7 exited 7\n"
+
+
+CALLER_WITH_A_THREAD = """
+import sys, threading
+sys.path[0] = sys.argv.pop(1)
+import readiness_probe
+done = threading.Event()
+thread = threading.Thread(target=done.wait)
+thread.start()
+code = readiness_probe.main(as_program=True)
+done.set()
+thread.join()
+sys.exit(code)
+"""
+
+
+def test_probe_with_another_thread_is_no_subreaper_even_as_a_program(ready, marker):
+    """A thread could start a child while the hook runs: the probe kills the
+    hook's group only, and what left it lives on, as documented."""
+    write_scenario(ready, "setsid-child", marker)
+    code, output = run_caller(CALLER_WITH_A_THREAD, "--root", ready.root, "--timeout", LONG_DEADLINE)
+    assert (code, output) == (3, b"not ready (exit 3): hook exited 3\n")
+    assert live_processes_with(marker), "a subreaper killed what left the group"
+
+
+# A tracer that holds the hook in its exit: SIGKILLed, the hook stops at
+# PTRACE_EVENT_EXIT and cannot be reaped until the tracer lets it go, as a
+# process in uninterruptible sleep cannot. The tracer leaves the hook's
+# session first, so that the group kill misses it.
+TRACER = """
+import ctypes, os, sys, time
+os.setsid()
+hook, ready, marker = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+PTRACE_SEIZE, PTRACE_O_TRACEEXIT = 0x4206, 0x40
+if ctypes.CDLL(None).ptrace(PTRACE_SEIZE, hook, 0, PTRACE_O_TRACEEXIT) == 0:
+    open(ready, "w").close()
+time.sleep(60)
+"""
+
+
+def test_without_a_subreaper_a_hook_that_cannot_die_is_left_at_the_deadline(ready, marker, tmp_path):
+    traced = str(tmp_path / "traced")
+    ready.write_hook("%s -S -E -c %s $$ %s %s &\nwhile :; do sleep 0.01; done" % (
+        shlex.quote(sys.executable), shlex.quote(TRACER), traced, marker))
+    deadline = 3.0  # seconds: time for the tracer to start and seize the hook, on a loaded machine too
+    started = time.monotonic()
+    code, output = run_caller(WITHOUT_CTYPES, "--root", ready.root, "--timeout", str(deadline))
+    elapsed = time.monotonic() - started
+    if not os.path.exists(traced):
+        pytest.skip("ptrace is not permitted here (or the tracer was too slow): the hook was not held")
+    assert code == rp.EXIT_TIMEOUT, output
+    assert output == (b"not ready (exit 124): hook did not finish within the deadline; its process group was killed;"
+                      b" a process of the hook, killed, did not end by the deadline (stuck in the kernel?) and is left"
+                      b" behind\n")
+    assert elapsed < deadline + HANG_SLACK, elapsed  # not the tracer's 60 s
+
+
 CALLER_ASKING_PRCTL = """
 import ctypes, sys
 sys.path[0] = sys.argv.pop(1)
 import readiness_probe
-code = readiness_probe.main()
+code = readiness_probe.main(as_program=True)
 flag = ctypes.c_int(-1)
 ctypes.CDLL(None).prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
 print("subreaper after the run: %d" % flag.value)
@@ -152,7 +250,7 @@ sys.exit(code)
 """
 
 
-def test_probe_called_by_a_program_is_a_subreaper_only_while_the_hook_runs(ready, marker):
+def test_probe_run_as_a_program_is_a_subreaper_only_while_the_hook_runs(ready, marker):
     write_scenario(ready, "setsid-child", marker)
     code, output = run_caller(CALLER_ASKING_PRCTL, "--root", ready.root, "--timeout", LONG_DEADLINE)
     assert code == 3, output

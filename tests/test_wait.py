@@ -10,7 +10,9 @@ import time
 
 import pytest
 
+import readiness_probe as rp
 from fake_container import live_processes_with, unique_sleep, wait_for
+from misbehaving_server import MisbehavingServer
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 
@@ -93,11 +95,51 @@ def test_wait_stops_when_the_probe_is_told_to_stop(ready):
     assert re.match(STAMP + r" not ready \(exit 143\): the probe received SIGTERM; the hook was killed\n\Z", output)
 
 
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_wait_stops_with_its_line_when_told_to_stop_while_supervisord_is_asked(container, name):
+    """A supervisord that never answers: the signal lands during the ask."""
+    sig = getattr(signal, name)
+    with MisbehavingServer(container.path("/var/run/silent.sock"), None) as server:
+        proc = container.start_probe("--socket", "/var/run/silent.sock", "--wait", "60", "--timeout", "30")
+        wait_for(lambda: server.requests, 10, "the probe to ask supervisord")
+        proc.send_signal(sig)
+        output = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == 128 + sig, output
+    assert re.match(STAMP + r" not ready \(exit %d\): the probe received %s; it stopped waiting\n\Z" % (128 + sig, name),
+                    output), output
+
+
 def test_wait_output_stays_under_10_kib(ready):
     ready.write_hook("head -c 20000 /dev/zero | tr '\\000' x; exit 3")
     result = ready.probe("--wait", "0.2", "--interval", "0.1", "--timeout", "5")
     assert result.code == 3
     assert 9 * 1024 < len(result.output) <= 10 * 1024, len(result.output)
+
+
+@pytest.mark.parametrize("as_json, runs", [(False, 250), (True, 80)])
+def test_wait_output_of_a_flapping_hook_stays_under_10_kib_and_ends_with_the_last_verdict(ready, as_json, runs):
+    """A different verdict on every run, then ready: more lines (or objects)
+    than 10 KiB holds; later changes are not shown, the last verdict is."""
+    counter = fresh_file(ready, "flapping-runs")
+    ready.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; echo x >> %s; runs=$(wc -l < %s)\n'
+                     '[ "$runs" -gt %d ] && exit 0\nexit $((3 + runs %% 2))' % (counter, counter, runs))
+    result = ready.probe("--wait", "120", "--interval", "0.001", "--timeout", "10", *(["--json"] if as_json else []))
+    assert result.code == 0, result
+    assert len(result.output) <= rp.OUTPUT_LIMIT, len(result.output)
+    lines = result.text.splitlines()
+    if as_json:
+        records = [json.loads(line) for line in lines]
+        assert [r["code"] for r in records[:3]] == [4, 3, 4], records[:3]
+        assert records[-1]["ready"] is True and records[-1]["reason"] == "ready: start exited with status 0; hook exited 0"
+        assert len(records) + records[-1]["not_shown"] == runs + 1, records[-1]
+    else:
+        assert re.match(STAMP + r" not ready \(exit 4\): hook exited 4\Z", lines[0]), lines[0]
+        notices = [line for line in lines if "not shown" in line]
+        assert len(notices) == 1 and re.match(
+            STAMP + r" \[\.\.\. later changes of verdict not shown: the output stays within 10 KiB; the last one follows\]\Z",
+            notices[0]), notices
+        assert re.match(STAMP + r" ready: start exited with status 0; hook exited 0\Z", lines[-1]), lines[-3:]
+        assert lines.index(notices[0]) == len(lines) - 2
 
 
 def test_wait_ends_within_the_wait_plus_one_deadline_not_another_interval(ready):
