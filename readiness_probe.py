@@ -968,9 +968,11 @@ def start_log(info, settings, supervisor, root, deadline):
             continue  # the same file as stdout's: shown once, under both names
         both = stream == "stdout" and ("stderr", logfile) in files
         tail = log_tail(supervisor, "supervisor.tailProcess%sLog" % stream.capitalize(), process_name(info), deadline)
-        if tail:
-            head = "[%s's %s, %s]\n" % (process_name(info), "stdout and stderr" if both else stream, logfile)
-            output += (head + tail + ("" if tail.endswith("\n") else "\n")).encode("utf-8", "replace")
+        head = "[%s's %s, %s" % (process_name(info), "stdout and stderr" if both else stream, logfile)
+        if tail is None:  # not the words lost in silence
+            output += (head + ": supervisord did not send its tail]\n").encode("utf-8", "replace")
+        elif tail:
+            output += (head + "]\n" + tail + ("" if tail.endswith("\n") else "\n")).encode("utf-8", "replace")
     if not to_syslog:
         return output, ""
     streams = "output" if len(to_syslog) == 2 else to_syslog[0]
@@ -981,17 +983,22 @@ def start_log(info, settings, supervisor, root, deadline):
 
 
 def log_tail(supervisor, method, name, deadline):
-    """The last OUTPUT_LIMIT bytes of a log, or None. supervisord decodes the
-    tail it read as strict UTF-8 (supervisor.options.tailFile, as_string) and
-    answers HTTP 500 when it begins inside a character: a tail 1 to 3 bytes
-    shorter begins after that character's continuation bytes."""
+    """The last OUTPUT_LIMIT bytes of a log ("" when there is none, or the
+    answer is not a tail), or None when supervisord did not send it.
+    supervisord decodes the tail it read as strict UTF-8
+    (supervisor.options.tailFile, then as_string) and answers HTTP 500 when
+    it begins inside a character: a tail 1 to 3 bytes shorter begins after
+    that character's continuation bytes. Bytes that are not UTF-8 within
+    the tail get a 500 at every length."""
     for length in range(OUTPUT_LIMIT, OUTPUT_LIMIT - 4, -1):
         tail = ask_or_none(supervisor, method, [name, 0, length], deadline, lenient=True)
         if tail is not None:
             break
-    if isinstance(tail, list) and tail and isinstance(tail[0], str) and tail[0]:
+    else:
+        return None
+    if isinstance(tail, list) and tail and isinstance(tail[0], str):
         return tail[0]
-    return None
+    return ""
 
 
 def syslog_listens(root):

@@ -38,10 +38,15 @@ def test_stdout_and_stderr_in_one_file_are_shown_once_under_both_names(container
 def test_stdout_and_stderr_in_two_files_are_shown_under_their_own_names(container):
     info = failed_start(container, stdout_logfile="/var/log/supervisor/start.out",
                         stderr_logfile="/var/log/supervisor/start.err")
+    logged = {}
+    for stream in ("stdout", "stderr"):
+        with open(info[stream + "_logfile"]) as f:
+            logged[stream] = f.read()  # the listener may have run start.sh twice: once or twice each
+    assert "giving up" in logged["stdout"] and "template error" in logged["stderr"]
     result = container.probe()
-    assert result.text == ("%s\n[start's stdout, %s]\nstart.sh: giving up\n[start's stderr, %s]\n"
-                           "start.sh: cannot render bgpd.conf: template error\n"
-                           % (FAILED_LINE, info["stdout_logfile"], info["stderr_logfile"])), result
+    assert result.text == ("%s\n[start's stdout, %s]\n%s[start's stderr, %s]\n%s"
+                           % (FAILED_LINE, info["stdout_logfile"], logged["stdout"], info["stderr_logfile"],
+                              logged["stderr"])), result
 
 
 # -- a tail that would begin inside a character --------------------------------------
@@ -143,7 +148,22 @@ def test_stdout_syslog_of_supervisor_4_with_nothing_receiving_says_so(container)
     info = failed_start(container, stdout_logfile="/var/log/supervisor/start.log", stdout_syslog="true",
                         stderr_logfile=None, redirect_stderr="true")
     stop_rsyslogd(container)
+    with open(info["stdout_logfile"]) as f:
+        logged = f.read()  # the listener may have run start.sh twice
+    assert logged.endswith("start.sh: cannot render bgpd.conf: template error\nstart.sh: giving up\n")
     result = container.probe()
-    assert result.text == ("%s; its stdout went to syslog%s\n[start's stdout, %s]\n"
-                           "start.sh: cannot render bgpd.conf: template error\nstart.sh: giving up\n"
-                           % (FAILED_LINE, NOTHING_RECEIVES, info["stdout_logfile"])), result
+    assert result.text == ("%s; its stdout went to syslog%s\n[start's stdout, %s]\n%s"
+                           % (FAILED_LINE, NOTHING_RECEIVES, info["stdout_logfile"], logged)), result
+
+
+def test_a_log_tail_that_is_not_utf8_is_said_to_be_missing(container):
+    """supervisord 4 cannot send a tail holding bytes that are not UTF-8
+    (HTTP 500 at every length): the probe says so, rather than nothing."""
+    container.write_start("printf 'start.sh: bad byte \\377 in bgpd.conf\\n'; exit 1")
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.log", stderr_logfile=None,
+                           redirect_stderr="true")
+    container.start_supervisord()
+    info = container.wait_for_state("EXITED")
+    result = container.probe()
+    assert result.text == "%s\n[start's stdout, %s: supervisord did not send its tail]\n" % (
+        FAILED_LINE, info["stdout_logfile"]), result
