@@ -57,3 +57,13 @@ def test_readme_quotes_the_header_of_one_file_for_both_streams(container):
     assert header == "[start's stdout and stderr, %s]" % info["stdout_logfile"]
     assert "`[start's stdout and stderr, PATH]`" in PROSE
     assert "`[start's stdout, PATH]`" in PROSE
+
+
+def test_readme_quotes_the_header_of_a_tail_supervisord_did_not_send(container):
+    container.write_start("printf 'start.sh: bad byte \\377\\n'; exit 1")
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.log", stderr_logfile=None,
+                           redirect_stderr="true")
+    container.start_supervisord()
+    info = container.wait_for_state("EXITED")
+    header = container.probe().text.split("\n")[1]
+    assert "`%s`" % header.replace(info["stdout_logfile"], "PATH") in PROSE, header
