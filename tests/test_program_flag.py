@@ -168,3 +168,12 @@ def test_bad_name_fault_is_2_no_such_program(container):
     with MisbehavingServer(container.path(SCRIPTED), xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: featured")):
         result = ask(container)
     assert (result.code, result.text) == (2, "not ready (exit 2): featured is not a supervisord program\n"), result
+
+
+def test_program_flag_with_hook_is_64(container, tmp_path):
+    hook = tmp_path / "hook"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    hook.chmod(0o755)
+    result = container.probe("--program", "featured", "--hook", str(hook))
+    assert (result.code, result.text) == (
+        64, "not ready (exit 64): --program asks one program's state: it goes with neither --wait nor --hook\n"), result
