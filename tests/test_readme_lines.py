@@ -67,3 +67,13 @@ def test_readme_quotes_the_header_of_a_tail_supervisord_did_not_send(container):
     info = container.wait_for_state("EXITED")
     header = container.probe().text.split("\n")[1]
     assert "`%s`" % header.replace(info["stdout_logfile"], "PATH") in PROSE, header
+
+
+def test_readme_quotes_the_starting_line_the_probe_prints(container):
+    container.edit_program("start", startsecs=1000)
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("STARTING")
+    state = container.probe().first_line.split(": ", 1)[1]
+    assert state == "start is STARTING: start.sh has not finished", state
+    assert "`%s`" % state in PROSE
+    assert set(quoted_at("start is STARTING", len(state))) <= {state + " ", state + "`"}
