@@ -44,6 +44,7 @@ START_PROGRAM = "start"
 HOOK_PATH = "/usr/bin/readiness_probe_hook"
 CONFIG_PATHS = ("/etc/supervisord.conf", "/etc/supervisor/supervisord.conf")  # supervisorctl's order
 DEFAULT_SOCKET = "/var/run/supervisor.sock"
+SYSLOG_SOCKET = "/dev/log"  # where syslog(3) sends, and a syslog daemon listens
 
 # Environment: what the probe reads, and what it adds for the hook.
 ENV_ROOT = "READINESS_PROBE_ROOT"
@@ -876,7 +877,7 @@ def explain_start(not_ready, supervisor, root, deadline):
         reason += ": this will not change by itself"
     output = b""
     if info["state"] == FATAL or (info["state"] == EXITED and info["exitstatus"] != 0):
-        output, elsewhere = start_log(info, settings, supervisor, deadline)
+        output, elsewhere = start_log(info, settings, supervisor, root, deadline)
         reason += elsewhere
     verdict = Verdict(EXIT_NOT_STARTED, reason, output)
     verdict.final = bool(final)
@@ -953,26 +954,78 @@ def dependencies(settings, supervisor, deadline):
     return ": it waits for %s, and %s" % (" and ".join(wanted), ", ".join(states)), blocked
 
 
-def start_log(info, settings, supervisor, deadline):
+def start_log(info, settings, supervisor, root, deadline):
     """The tail of what start printed, as supervisord keeps it in its log
-    files (read over XML-RPC: the probe may not see supervisord's files);
-    and a phrase naming the streams that went to syslog."""
-    output, to_syslog = b"", []
+    files (read over XML-RPC: the probe may not see supervisord's files),
+    each file once; and a phrase naming the streams that went to syslog."""
+    output, to_syslog, files = b"", [], []
     settings = settings or {}
     for stream in ("stdout", "stderr"):
         if to_syslog_setting(settings, stream):
             to_syslog.append(stream)
         logfile = info.get(stream + "_logfile")  # none for stderr under redirect_stderr=true: it is in stdout's
         if logfile and logfile != "syslog":  # supervisord 3 reports its magic name as a file
-            method = "supervisor.tailProcess%sLog" % stream.capitalize()
-            tail = ask_or_none(supervisor, method, [process_name(info), 0, OUTPUT_LIMIT], deadline, lenient=True)
-            if isinstance(tail, list) and tail and isinstance(tail[0], str) and tail[0]:
-                head = "[%s's %s, %s]\n" % (process_name(info), stream, logfile)
-                output += (head + tail[0] + ("" if tail[0].endswith("\n") else "\n")).encode("utf-8", "replace")
+            files.append((stream, logfile))
+    for stream, logfile in files:
+        if stream == "stderr" and ("stdout", logfile) in files:
+            continue  # the same file as stdout's: shown once, under both names
+        both = stream == "stdout" and ("stderr", logfile) in files
+        tail = log_tail(supervisor, "supervisor.tailProcess%sLog" % stream.capitalize(), process_name(info), deadline)
+        head = "[%s's %s, %s" % (process_name(info), "stdout and stderr" if both else stream, logfile)
+        if tail is None:  # not the words lost in silence
+            output += (head + ": supervisord did not send its tail]\n").encode("utf-8", "replace")
+        elif tail:
+            output += (head + "]\n" + tail + ("" if tail.endswith("\n") else "\n")).encode("utf-8", "replace")
     if not to_syslog:
         return output, ""
     streams = "output" if len(to_syslog) == 2 else to_syslog[0]
+    if syslog_listens(root) is False:
+        return output, ("; its %s went to syslog, but nothing receives syslog in the container (no socket listening"
+                        " at %s), so it may be lost" % (streams, SYSLOG_SOCKET))
     return output, "; its %s went to syslog" % streams
+
+
+def log_tail(supervisor, method, name, deadline):
+    """The last OUTPUT_LIMIT bytes of a log ("" when there is none, or the
+    answer is not a tail), or None when supervisord did not send it.
+    supervisord decodes the tail it read as strict UTF-8
+    (supervisor.options.tailFile, then as_string) and answers HTTP 500 when
+    it begins inside a character: a tail 1 to 3 bytes shorter begins after
+    that character's continuation bytes. Bytes that are not UTF-8 within
+    the tail get a 500 at every length."""
+    for length in range(OUTPUT_LIMIT, OUTPUT_LIMIT - 4, -1):
+        tail = ask_or_none(supervisor, method, [name, 0, length], deadline, lenient=True)
+        if tail is not None:
+            break
+    else:
+        return None
+    if isinstance(tail, list) and tail and isinstance(tail[0], str):
+        return tail[0]
+    return ""
+
+
+def syslog_listens(root):
+    """Whether something receives syslog at /dev/log under the root: True,
+    False (no such file, or nobody listening: ENOENT, ECONNREFUSED), or None
+    when it cannot be told. rsyslogd's imuxsock listens on a datagram socket,
+    others on a stream one; connect() sends nothing and writes nothing."""
+    import _socket
+    import errno
+
+    path, nobody = under_root(root, SYSLOG_SOCKET), False
+    for kind in (_socket.SOCK_DGRAM, _socket.SOCK_STREAM):
+        sock = _socket.socket(_socket.AF_UNIX, kind)
+        try:
+            sock.setblocking(False)  # a full backlog is an answer too, not a wait
+            sock.connect(path)
+            return True
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, errno.ECONNREFUSED, errno.EPROTOTYPE):
+                return None  # EAGAIN (a full backlog), EACCES...: something may be there
+            nobody = nobody or e.errno != errno.EPROTOTYPE
+        finally:
+            sock.close()
+    return False if nobody else None
 
 
 def to_syslog_setting(settings, stream):

@@ -25,7 +25,8 @@ fi
 # Import the module rather than run the file: python then uses the bytecode
 # that `python3 -m py_compile readiness_probe.py` left in __pycache__ when the
 # image was built, instead of compiling the source on every run. -B: a probe
-# run never writes bytecode itself.
+# run never writes bytecode itself. examples/pod-readiness-no-shell.yaml runs
+# these same lines without a shell (a test checks they are the same).
 exec "$python" -S -E -B -c '
 import sys
 sys.path[0] = sys.argv.pop(1)

@@ -10,6 +10,8 @@ same python3 (--python, default /usr/bin/python3) and the same supervisord:
          <root>/usr/bin/, then `python3 -m py_compile` there.
   A-src  the same probe from a directory without __pycache__ (informative:
          what precompiling buys; the launcher's -B keeps it that way).
+  N      the no-shell form (examples/pod-readiness-no-shell.yaml): python3
+         -S -E -B -c with the launcher's own lines, on A's install.
   B      python3 -m supervisor.supervisorctl -c <conf> status start, what
          the probe replaces.
   L      python3 -S -E -c pass: the floor of any Python probe.
@@ -19,7 +21,7 @@ same python3 (--python, default /usr/bin/python3) and the same supervisord:
 After two warm-up rounds, the commands run interleaved, --runs rounds, the
 order rotated each round so no command always follows the same one. The
 hook is installed before the H and D runs of a round and removed after, so
-A, A-src and B always see a container without one.
+A, A-src, N and B always see a container without one.
 
 How each number is measured, and why that way:
   wall   time.perf_counter() around spawn and wait.
@@ -36,7 +38,9 @@ Commands are started with os.posix_spawn (glibc spawns without copying the
 harness's page tables); on Python < 3.8, which lacks it, with fork + exec.
 
 Goals (PASS/FAIL lines; exit status 1 on a FAIL only with --check):
-  wall(A) <= 2.0 x wall(L); wall(B)/wall(A) >= 6 and CPU(B)/CPU(A) >= 6;
+  wall(A) <= 2.0 x wall(L); wall(N)/wall(L) <= wall(A)/wall(L) + 0.1 (the
+  no-shell form costs what the launcher costs); wall(B)/wall(A) >= 6 and
+  CPU(B)/CPU(A) >= 6;
   RSS(A) <= 1.3 x RSS(L); hook overhead, median wall H - A - D <= 10 ms
   (what running a hook adds beyond the probe's ready path and the hook).
 
@@ -59,7 +63,7 @@ from contextlib import contextmanager
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "fixtures"))
 
-from fake_container import CONFIG, HOOK, LAUNCHER, PROBE, FakeContainer  # noqa: E402
+from fake_container import CONFIG, HOOK, LAUNCHER, PROBE, FakeContainer, no_shell_command  # noqa: E402
 
 DEFAULT_RUNS = 21
 DEFAULT_PYTHON = "/usr/bin/python3"
@@ -70,6 +74,7 @@ TRIVIAL_HOOK = "exit 0"
 ROWS = (
     ("A", "probe, ready, no hook (launcher, bytecode)"),
     ("A-src", "probe, ready, no hook, no bytecode (informative)"),
+    ("N", "probe, ready, no hook (no shell: python3 -c, bytecode)"),
     ("B", "supervisorctl status start"),
     ("L", "python3 -S -E -c pass"),
     ("H", "probe, ready, trivial hook"),
@@ -211,6 +216,7 @@ def build_commands(container, python, workdir, supervisor_additions):
     return {
         "A": Command([installed] + probe_args, env),
         "A-src": Command([uncompiled] + probe_args, env),
+        "N": Command(no_shell_command(os.path.dirname(installed), python) + probe_args, env),
         "B": Command([python, "-m", "supervisor.supervisorctl", "-c", container.path(CONFIG), "status", "start"],
                      environment_with(supervisor_additions), must_succeed=False),
         "L": Command([python, "-S", "-E", "-c", "pass"], env),
@@ -221,7 +227,7 @@ def build_commands(container, python, workdir, supervisor_additions):
 
 def check_probe_answers(commands, container):
     """Before timing anything: the probe must take the path this benchmark is about."""
-    expected = {"A": "no hook", "A-src": "no hook", "H": "hook exited 0"}
+    expected = {"A": "no hook", "A-src": "no hook", "N": "no hook", "H": "hook exited 0"}
     for name, ending in sorted(expected.items()):
         set_hook(container, name in HOOK_ROWS)
         command = commands[name]
@@ -374,6 +380,8 @@ def derived_numbers(rows):
         "B/A wall": wall["B"] / wall["A"],
         "B/A cpu": cpu["B"] / cpu["A"],
         "A/L wall": wall["A"] / wall["L"],
+        "N/L wall": wall["N"] / wall["L"],
+        "N/L - A/L wall": (wall["N"] - wall["A"]) / wall["L"],
         "RSS A/L": rss["A"] / rss["L"] if rss["A"] and rss["L"] else None,
         # What running a hook adds: H less the probe's own ready path (A)
         # and less the hook itself (D). H - D alone would include the
@@ -389,6 +397,7 @@ def derived_numbers(rows):
 GOALS = (
     # (name, derived number, comparison, limit)
     ("wall(A) <= 2.0 x wall(L)", "A/L wall", "<=", 2.0),
+    ("no shell as the launcher: wall(N)/wall(L) <= wall(A)/wall(L) + 0.1", "N/L - A/L wall", "<=", 0.1),
     ("wall(B) / wall(A) >= 6", "B/A wall", ">=", 6.0),
     ("CPU(B) / CPU(A) >= 6", "B/A cpu", ">=", 6.0),
     ("RSS(A) <= 1.3 x RSS(L)", "RSS A/L", "<=", 1.3),
@@ -481,6 +490,7 @@ def render_markdown(report):
         "| B/A wall | %s |" % number(d["B/A wall"]),
         "| B/A CPU | %s |" % number(d["B/A cpu"]),
         "| A/L wall | %s |" % number(d["A/L wall"]),
+        "| N/L wall (no shell) | %s |" % number(d["N/L wall"]),
         "| RSS(A)/RSS(L) | %s |" % number(d["RSS A/L"]),
         "| hook overhead: H - A - D | %s |" % number(d["H-overhead ms"], " ms"),
         "| A-src - A: what precompiling saves | %s |" % number(d["A-src - A wall ms"], " ms"),

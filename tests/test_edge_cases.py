@@ -37,6 +37,7 @@ def start_in_group(container, group, start_sh):
         f.write("\n[group:%s]\nprograms=start\n" % group)
     container.write_start(start_sh)
     container.start_supervisord().wait_for_state("EXITED", name="%s:start" % group)
+    container.wait_for_state("RUNNING", name="rsyslogd")  # started by the listener, maybe after start exited
 
 
 def test_failed_start_in_a_group_is_not_ready(container):

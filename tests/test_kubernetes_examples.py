@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 import readiness_probe as rp
+from fake_container import PROBE, no_shell_command
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(REPO, "examples")
@@ -27,9 +28,10 @@ README = os.path.join(REPO, "README.md")
 # The oldest kubernetes-validate the tests accept, as tests/requirements.txt.
 KUBERNETES_VALIDATE_MIN = "1.35.0"
 
+NO_SHELL = os.path.join(EXAMPLES, "pod-readiness-no-shell.yaml")
 PROBE_COMMANDS = (
     ["/usr/bin/readiness_probe.sh"],  # the POSIX launcher
-    ["python3", "/usr/bin/readiness_probe.py"],  # images without /bin/sh
+    no_shell_command("/usr/bin"),  # images without /bin/sh: the launcher's python lines, run by kubelet
 )
 PROBES = ("startupProbe", "readinessProbe")  # what runs the probe, in the order kubelet runs them
 # kubelet's values for a probe's fields left out.
@@ -215,3 +217,72 @@ def test_daemonset_min_ready_seconds_outlasts_a_readiness_failure():
 def test_readme_shows_the_daemonsets_probes():
     ((_, container),) = containers(DAEMONSET)
     assert readme_probe_stanzas() == {kind: container[kind] for kind in PROBES}
+
+
+# -- the no-shell form runs as the launcher does ------------------------------------
+def installed_no_shell_command(directory):
+    """The no-shell example's command, for the image's python3 (the one under
+    test) and the probe installed in `directory` instead of /usr/bin."""
+    ((_, startup), (_, readiness)) = probes(NO_SHELL)
+    command = startup["exec"]["command"]
+    assert readiness["exec"]["command"] == command
+    assert command[0] == "python3", command
+    return [sys.executable] + [re.sub("^/usr/bin(?=/|$)", str(directory), word) for word in command[1:]]
+
+
+def install_probe(directory):
+    import shutil
+
+    directory.mkdir()
+    shutil.copy(PROBE, str(directory))
+    return str(directory / "readiness_probe.py")
+
+
+def test_no_shell_example_runs_the_images_bytecode(ready, tmp_path):
+    """What `python3 -m py_compile` left in __pycache__ is what runs, not the
+    source: here bytecode compiled from a copy whose version differs (same
+    size and mtime as the source, so python takes the bytecode as current)."""
+    import importlib.util
+    import py_compile
+    import subprocess
+
+    source = install_probe(tmp_path / "usr-bin")
+    marked = "b" * len(rp.__version__)
+    twin = tmp_path / "readiness_probe.py"
+    twin.write_text(open(source).read().replace('__version__ = "%s"' % rp.__version__, '__version__ = "%s"' % marked, 1))
+    stat = os.stat(source)
+    assert os.path.getsize(str(twin)) == stat.st_size
+    os.utime(str(twin), ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    options = {}
+    if sys.version_info >= (3, 7):  # not hash-based, even with SOURCE_DATE_EPOCH set
+        options["invalidation_mode"] = py_compile.PycInvalidationMode.TIMESTAMP
+    py_compile.compile(str(twin), cfile=importlib.util.cache_from_source(source), doraise=True, **options)
+    cached = sorted(os.listdir(str(tmp_path / "usr-bin" / "__pycache__")))
+    command = installed_no_shell_command(tmp_path / "usr-bin")
+    version = subprocess.run(command + ["--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert version.stdout == ("readiness_probe %s\n" % marked).encode()
+    probe = subprocess.run(command + ["--root", ready.root], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL)
+    assert (probe.returncode, probe.stdout) == (0, b"ready: start exited with status 0; no hook\n")
+    assert sorted(os.listdir(str(tmp_path / "usr-bin" / "__pycache__"))) == cached  # -B: writes no bytecode
+
+
+def test_no_shell_example_without_the_module_is_70_and_one_line(tmp_path):
+    import subprocess
+
+    (tmp_path / "usr-bin").mkdir()
+    command = installed_no_shell_command(tmp_path / "usr-bin")
+    result = subprocess.run(command + ["--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert (result.returncode, result.stdout.decode()) == (
+        70, "not ready (exit 70): cannot import readiness_probe.py from %s: No module named 'readiness_probe'\n"
+        % (tmp_path / "usr-bin")), result
+
+
+def test_readme_shows_the_no_shell_command():
+    with open(README) as f:
+        text = f.read()
+    section = re.search(r"^## Install into an image\n(.*?)(?=^## )", text, re.M | re.S)
+    assert section, "README.md has no Install into an image section"
+    block = re.search(r"^```yaml\n(.*?)^```$", section.group(1), re.M | re.S)
+    assert block, "README.md's Install into an image section has no yaml block"
+    assert yaml.safe_load(block.group(1)) == {"command": no_shell_command("/usr/bin")}

@@ -60,6 +60,7 @@ def test_not_ready_when_start_could_not_be_spawned(container):
     container.edit_program("start", command="/usr/bin/no-such-start.sh", startretries=0, autostart="true",
                            dependent_startup="false")
     container.start_supervisord().wait_for_state("FATAL")
+    container.wait_for_state("RUNNING", name="rsyslogd")  # started by the listener, maybe after start failed
     result = container.probe()
     assert result.code == 2, result
     assert result.first_line == (

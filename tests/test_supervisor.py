@@ -328,7 +328,8 @@ def test_config_values_are_read_as_supervisor_reads_them(container, value):
     [
         ({"name": "start", "state": 200, "statename": "FATAL", "exitstatus": 0, "spawnerr": "  can't find command"},
          "not ready (exit 2): start is FATAL: supervisord could not start it and gave up (  can't find command): "
-         "this will not change by itself; its output went to syslog"),
+         "this will not change by itself; its output went to syslog, but nothing receives syslog in the container"
+         " (no socket listening at /dev/log), so it may be lost"),
         (Fault(6, "SHUTDOWN_STATE"), "not ready (exit 69): supervisord answered fault 6: SHUTDOWN_STATE"),
     ],
     ids=["process-info", "fault"],
