@@ -252,14 +252,15 @@ class Container:
             return f.read()
 
     # -- inside it -------------------------------------------------------------
-    def exec(self, *argv, timeout=60):
+    def exec(self, *argv, timeout=60, env=()):
         """`runc exec` argv in the container: (exit code, stdout+stderr, wall seconds).
 
         On timeout runc exec gets SIGTERM, which it forwards to the process,
         and the result's code is None.
         """
         began = time.monotonic()
-        proc = subprocess.Popen(["runc", "--root", RUNC_ROOT, "exec", self.name] + list(argv),
+        options = [word for variable in env for word in ("--env", variable)]
+        proc = subprocess.Popen(["runc", "--root", RUNC_ROOT, "exec"] + options + [self.name] + list(argv),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             out, _ = proc.communicate(timeout=timeout)
