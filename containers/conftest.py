@@ -13,9 +13,9 @@ mount unmounted when its fixture ends, pass or fail, and a session starts by
 removing what an interrupted earlier run left there.
 
 Where runc cannot run containers here (not root, no runc or debootstrap, no
-namespaces, no archive), every test skips with one line saying why; with
-READINESS_PROBE_REAL_CONTAINERS=required (as .ci/run sets it) that is a
-failure instead.
+namespaces, no archive to build a root from), the test module skips with one
+line saying why; with READINESS_PROBE_REAL_CONTAINERS=required (as .ci/run
+sets it) that is a failure instead.
 """
 
 import json
@@ -32,6 +32,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import debian_root  # noqa: E402
+
+# runc, debootstrap, chroot and mount are in the sbin directories, which a
+# user's PATH may leave out.
+os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 
 RUN = os.environ.get("READINESS_PROBE_RUN_DIR", "/var/cache/readiness-probe/run")
 RUNC_ROOT = "/run/readiness-probe-runc"
@@ -130,43 +134,45 @@ def why_no_containers():
 
 
 _roots = {}
-_skip = []
 
 
-def skip_or_fail(reason):
-    if REQUIRED:
-        pytest.fail("real containers required (READINESS_PROBE_REAL_CONTAINERS=required), but: " + reason,
-                    pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def containers_possible():
-    if not _skip:
-        _skip.append(why_no_containers())
-        if _skip[0] is None:
-            remove_leftovers()
-    if _skip[0] is not None:
-        skip_or_fail(_skip[0])
-
-
-def cached_root(release):
-    """The cached Debian root of release, built on first use (its log under RUN on failure)."""
-    if release not in _roots:
+def prepare_session():
+    """None when the tier can run: runc can run containers here, the
+    leftovers of an interrupted earlier run are gone and the roots of every
+    release are built (or found in the cache); else one line saying why not."""
+    why = why_no_containers()
+    if why is not None:
+        return why
+    remove_leftovers()
+    for release in debian_root.RELEASES:
         log = tempfile.TemporaryFile(mode="w+")
         started = time.monotonic()
+        cached = os.path.isdir(debian_root.root_path(release))
         try:
             _roots[release] = debian_root.ensure_root(release, log)
         except (OSError, subprocess.CalledProcessError, RuntimeError) as error:
             log.seek(0)
-            tail = log.read()[-2000:]
-            _roots[release] = None
-            _roots[release + ":why"] = "cannot build the %s root: %s\n%s" % (release, error, tail)
+            lines = [line for line in log.read().splitlines() if line.strip()]
+            return "cannot build the %s root (%s)%s" % (release, error, ": " + lines[-1] if lines else "")
         finally:
             log.close()
-        _roots[release + ":took"] = time.monotonic() - started
-    if _roots[release] is None:
-        skip_or_fail(_roots[release + ":why"].splitlines()[0])
+        FIGURES.append("%s root: %s" % (release, "cached, %s" % _roots[release] if cached else
+                                         "built in %.0f s, %s" % (time.monotonic() - started, _roots[release])))
+    return None
+
+
+def skip_unless_containers():
+    """Skip the calling test module with one line (fail it, when required) where the tier cannot run."""
+    why = prepare_session()
+    if why is None:
+        return
+    if REQUIRED:
+        pytest.fail("real containers required (READINESS_PROBE_REAL_CONTAINERS=required), but: " + why,
+                    pytrace=False)
+    pytest.skip(why, allow_module_level=True)
+
+
+def cached_root(release):
     return _roots[release]
 
 
@@ -318,7 +324,7 @@ def factory(made):
 
 
 @pytest.fixture
-def container_factory(containers_possible):
+def container_factory():
     """make(release, case, prepare=None, boot=True): containers destroyed when the test ends."""
     made = []
     yield factory(made)
@@ -327,7 +333,7 @@ def container_factory(containers_possible):
 
 
 @pytest.fixture(scope="module")
-def shared_container_factory(release, containers_possible):
+def shared_container_factory(release):
     """The same, for containers shared by the tests of one release (destroyed after them)."""
     made = []
     yield factory(made)
@@ -337,5 +343,5 @@ def shared_container_factory(release, containers_possible):
 
 def pytest_sessionfinish(session):
     # Containers of fixtures that never finished (an interrupted run) too.
-    if _skip and _skip[0] is None:
+    if _roots:
         remove_leftovers()

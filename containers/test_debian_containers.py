@@ -13,6 +13,9 @@ import time
 import pytest
 
 import debian_root
+from conftest import skip_unless_containers
+
+skip_unless_containers()  # one line saying why, where runc cannot run (a failure when required)
 
 NEW_DEPENDENCY_FINAL = "a dependency whose command does not exist is named, with the path, and is final"
 NEW_SYSLOG_UNHEARD = "start's output to syslog with nothing receiving syslog says so"
