@@ -2,8 +2,11 @@
 whose they are, supervisord within reach, a hook tried in one command, and
 templates that do all of it right."""
 
+import functools
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 import time
@@ -13,6 +16,7 @@ import pytest
 from fake_container import EXAMPLE_HOOKS, LAUNCHER, REPO, run_probe
 from misbehaving_server import MisbehavingServer, xmlrpc_answer
 
+README = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
 EXITED_ZERO = {"name": "start", "group": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
 
 
@@ -179,20 +183,122 @@ def test_hook_flag_runs_that_hook_instead_of_the_roots(ready, tmp_path):
     assert result.text == "not ready (exit 4): hook exited 4\nmy hook ran\n", result
 
 
-def test_try_hook_runs_a_hook_through_the_cases_that_matter():
-    proc = subprocess.run([sys.executable, os.path.join(REPO, "fixtures", "try_hook.py"),
-                           os.path.join(EXAMPLE_HOOKS, "feature_ready.sh")],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+TRY_HOOK = os.path.join(REPO, "fixtures", "try_hook.py")
+HEADINGS = ["== 1. not ready yet", "== 2. ready", "== 3. what the hook costs (median of 11 probe runs)",
+            "== 4. a tight deadline", "== 5. less time than an interpreter needs", "== 6. start failed"]
+READY = "ready: start exited with status 0; hook exited 0"
+START_FAILED = ("not ready (exit 2): start exited with status 1, and supervisord will not restart it"
+                " (autorestart=false): this will not change by itself; its output went to syslog")
+
+
+@functools.lru_cache(maxsize=None)
+def try_hook(*args):
+    """fixtures/try_hook.py ARGS (what `tox -e hook -- ARGS` runs), from the
+    repository: its exit code, its output and the fake container's root."""
+    proc = subprocess.run([sys.executable, TRY_HOOK] + list(args), cwd=REPO, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=300)
     out = proc.stdout.decode()
-    assert proc.returncode == 0, out
+    root = re.search(r"^fake container at (\S+) ", out, re.M)
+    return proc.returncode, out, root and root.group(1)
+
+
+def case(out, heading):
+    """The lines try_hook printed under the case whose heading starts so."""
+    return out.split("\n" + heading, 1)[1].split("\n\n", 1)[0].split("\n")[1:]
+
+
+def test_try_hook_runs_a_hook_through_the_cases_that_matter():
+    code, out, root = try_hook(os.path.join(EXAMPLE_HOOKS, "feature_ready.sh"))
+    assert code == 0, out
     headings = [line for line in out.splitlines() if line.startswith("== ")]
-    assert [h.split(":")[0] for h in headings] == ["== 1. ready", "== 2. what the hook costs (median of 11 probe runs)",
-                                                  "== 3. a tight deadline", "== 4. less time than an interpreter needs",
-                                                  "== 5. start failed"], out
-    case_1 = out.split("== 1.")[1].split("\n")[1]
-    assert case_1.startswith("not ready (exit "), out  # 3 (no flag), or 124 on a machine too loaded for 0.8 s
-    assert "not ready (exit 2): start exited with status 1, and supervisord will not restart it" in out
-    assert "featured: no ready flag" not in out.split("== 5.")[1]  # the hook did not run
+    assert [h.split(":")[0] for h in headings] == HEADINGS, out
+    assert case(out, "== 1.")[:2] == ["not ready (exit 3): hook exited 3",
+                                      "featured: no ready flag at %s/var/run/featured/ready yet" % root], out
+    assert "== 2. ready: skipped, no --state FILE describes the feature's state\n" in out
+    assert case(out, "== 6.") == [START_FAILED, case(out, "== 6.")[-1]], out  # the hook did not run
+
+
+@pytest.mark.parametrize(
+    "template,not_ready",
+    [("feature_ready.sh", "featured: no ready flag at %s/var/run/featured/ready yet"),
+     ("feature_ready.py", "featured: no state file at %s/var/run/featured/sessions.json yet")],
+    ids=["sh", "py"],
+)
+def test_try_hook_shows_each_template_ready_with_the_state_file_beside_it(template, not_ready):
+    hook = os.path.join("examples", "hooks", template)
+    code, out, root = try_hook(hook, "--state", hook + ".state.json")
+    assert code == 0, out
+    assert "\nprograms settled: dependent-startup RUNNING, featured RUNNING, rsyslogd RUNNING, start EXITED\n" in out
+    assert case(out, "== 1.")[:2] == ["not ready (exit 3): hook exited 3", not_ready % root], out
+    assert case(out, "== 2.")[0] == READY, out
+    assert case(out, "== 6.")[0] == START_FAILED, out
+
+
+SOCKET_HOOK = """#!/bin/sh
+# As the hook guide has it: readiness_probe.sh on PATH, the feature's socket under the root.
+out=$(readiness_probe.sh --program featured) || { echo "$out"; exit 3; }
+sock="$READINESS_PROBE_ROOT/var/run/featured/api.sock"
+reply=$(%s -S -E -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(0.5)
+s.connect(sys.argv[1])
+s.sendall(b"status\\n")
+print(s.makefile().read().strip())' "$sock" 2>/dev/null) || { echo "featured: no answer on $sock"; exit 4; }
+[ "$reply" = ok ] || { echo "featured answered: $reply"; exit 5; }
+"""
+
+
+def test_try_hook_gives_the_hook_its_socket_its_programs_and_the_launcher(tmp_path):
+    (tmp_path / "hook").write_text(SOCKET_HOOK % sys.executable)
+    (tmp_path / "hook").chmod(0o755)
+    (tmp_path / "state.json").write_text(json.dumps({"sockets": {"/var/run/featured/api.sock": "ok\n"},
+                                                     "programs": {"bgpd": "RUNNING"}}))
+    code, out, root = try_hook(str(tmp_path / "hook"), "--state", str(tmp_path / "state.json"))
+    assert code == 0, out
+    assert ("\nprograms settled: bgpd RUNNING, dependent-startup RUNNING, featured RUNNING, rsyslogd RUNNING,"
+            " start EXITED\n") in out
+    assert case(out, "== 1.")[:2] == ["not ready (exit 4): hook exited 4",
+                                      "featured: no answer on %s/var/run/featured/api.sock" % root], out
+    assert case(out, "== 2.")[0] == READY, out
+
+
+@pytest.mark.parametrize(
+    "state,line",
+    [("{", "not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+     ('{"file": {}}', "unknown key 'file' (files, sockets, programs)"),
+     ('{"files": {"var/run/x": "ok"}}', "files: 'var/run/x' is not a container path (absolute, a file)"),
+     ('{"sockets": ["/var/run/x.sock"]}', "sockets must be an object of strings"),
+     ('{"programs": {"featured": "running"}}', "programs: featured: 'running' is not a supervisord state"
+                                               " (STOPPED, STARTING, RUNNING, BACKOFF, STOPPING, EXITED, FATAL, UNKNOWN)")],
+    ids=["not-json", "unknown-key", "relative-path", "sockets-list", "state-in-lowercase"],
+)
+def test_try_hook_refuses_a_bad_state_file_in_one_line(tmp_path, state, line):
+    (tmp_path / "state.json").write_text(state)
+    code, out, _ = try_hook(os.path.join(EXAMPLE_HOOKS, "feature_ready.sh"), "--state", str(tmp_path / "state.json"))
+    assert (code, out) == (2, "state file %s: %s\n" % (tmp_path / "state.json", line))
+
+
+def transcript_pattern(lines):
+    """A regular expression for a transcript: a line "…" stands for any lines,
+    "…" in a line for any text, and a time in ms for any time."""
+    pattern = ""
+    for line in lines:
+        if line == "…":
+            pattern += r"(?:.*\n)*?"
+            continue
+        for token in re.split(r"(…|\d+(?:\.\d+)? ms)", line):
+            pattern += ".*?" if token == "…" else r"\d+(?:\.\d+)? ms" if token.endswith(" ms") else re.escape(token)
+        pattern += r"\n"
+    return pattern
+
+
+def test_readme_transcript_of_trying_a_hook_is_what_it_prints():
+    section = README.split("\n### Trying a hook\n", 1)[1].split("\n#", 1)[0]
+    block = section.split("\n```\n$ tox -e hook -- ", 1)[1].split("\n```\n", 1)[0].split("\n")
+    code, out, _ = try_hook(*shlex.split(block[0]))
+    assert code == 0, out
+    assert re.match(transcript_pattern(block[1:]) + r"\Z", out), out
 
 
 # -- templates -----------------------------------------------------------------------------------
