@@ -515,6 +515,8 @@ def uncomment(line):
     by round, and takes the first round that has one: so a '#' comment
     after an earlier ';' that is not one may be missed. Linear: each find
     goes on from the last."""
+    if ";" not in line and "#" not in line:
+        return line
     found = {";": -1, "#": -1}
     starts = []
     while found:
