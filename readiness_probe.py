@@ -850,12 +850,24 @@ def is_int(value):
 def cannot_ask(server, error, deadline):
     import errno
 
-    if isinstance(server.address, str) and error.errno in (errno.ENOENT, errno.ECONNREFUSED):
+    unix = isinstance(server.address, str)
+    if unix and error.errno in (errno.ENOENT, errno.ECONNREFUSED) and not not_a_socket(server.address):
         why = "no such socket" if error.errno == errno.ENOENT else "connection refused"
         running = supervisord_state(server, deadline)
         if running is not None:
             return Verdict(EXIT_SUPERVISOR, running % ("at %s (%s)" % (server, why)))
     return Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (server, describe_socket_error(error, server)))
+
+
+def not_a_socket(path):
+    """False for a socket or no file at all; True for a file or directory
+    there, which a connect() refuses too."""
+    import stat
+
+    try:
+        return not stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def describe_socket_error(error, server):
