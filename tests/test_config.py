@@ -8,6 +8,7 @@ deadline, whitespace as configparser sees it)."""
 import json
 import os
 import socket
+import subprocess
 
 import pytest
 
@@ -147,11 +148,16 @@ def test_stale_pidfile_after_supervisord_was_killed_says_it_is_not_running(runni
 
 
 def test_pidfile_naming_another_process_says_supervisord_is_not_running(container):
-    container.write("/var/run/supervisord.pid", "%d\n" % os.getpid())  # pids are reused
-    result = container.probe()
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        container.write("/var/run/supervisord.pid", "%d\n" % other.pid)  # pids are reused
+        result = container.probe()
+    finally:
+        other.kill()
+        other.wait()
     assert result.text == ("not ready (exit 69): supervisord is not running (its pidfile %s is stale: process %d is not"
                            " supervisord): nothing listens at %s (no such socket)\n" % (
-                               pidfile(container), os.getpid(), socket_path(container))), result
+                               pidfile(container), other.pid, socket_path(container))), result
 
 
 def test_no_pidfile_says_supervisord_is_not_running(container):
@@ -245,7 +251,7 @@ def test_each_form_of_port_reaches_a_real_supervisord_on_tcp(container):
     number = free_port()
     text = open(container.path(CONFIG)).read()
     text = text.replace("[unix_http_server]\nfile=/var/run/supervisor.sock", "[inet_http_server]\nport=127.0.0.1:%d" % number)
-    text = text.replace("serverurl=unix:///var/run/supervisor.sock", "")
+    text = text.replace("serverurl=unix:///var/run/supervisor.sock ; use a unix:// URL  for a unix socket\n", "")
     container.write(CONFIG, text)
     container.serverurl = "http://127.0.0.1:%d" % number
     container.start_supervisord().wait_for_state("EXITED")
