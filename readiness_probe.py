@@ -387,14 +387,14 @@ class Supervisor(object):
         return "unix://" + self.address
 
 
-def find_supervisor(opts):
+def find_supervisor(opts, deadline=None):
     """Return the Supervisor to ask, or None when the container has no
     supervisor at all (no config, no socket, no supervisord program).
     --serverurl and --socket override the config's address, not its
     credentials."""
     for path in [opts.config] if opts.config else [under_root(opts.root, config) for config in CONFIG_PATHS]:
         if os.path.isfile(path):
-            found = supervisor_from_config(path, opts.root)
+            found = supervisor_from_config(path, opts.root, deadline)
             found.address = opts.server or found.address
             return found
     if opts.config:  # during boot or a reload it may come: not ready, but not a usage error either
@@ -419,11 +419,12 @@ def refuse_unfound_supervisord(root):
                                            " -c FILE or %s" % (program, " or ".join(CONFIG_PATHS), ENV_CONFIG))
 
 
-def supervisor_from_config(path, root):
+def supervisor_from_config(path, root, deadline=None):
     """In order: [supervisorctl] serverurl (unix:// or http://), then
     [unix_http_server] file, then [inet_http_server] port, then the default
     socket."""
-    sections = read_ini(read_config_file(path), ("supervisorctl", "unix_http_server", "inet_http_server"))
+    sections = read_ini(read_config_file(path), ("supervisorctl", "unix_http_server", "inet_http_server"), deadline,
+                        path)
     ctl = sections.get("supervisorctl", {})
     here = container_dir(path, root)
     address = server_address(expand(ctl.get("serverurl", ""), here), root)
@@ -457,19 +458,23 @@ def container_dir(path, root):
     return "/" if relative == "." else "/" + relative
 
 
-def read_ini(text, wanted=None):
+def read_ini(text, wanted=None, deadline=None, path="the config"):
     """The key = value pairs of the wanted sections (all if None), the way
     supervisor's parser (Python's configparser, with inline comments) reads
     them: lines split as a file in text mode splits them, ';' or '#' at the
     start or after whitespace starts a comment, keys in lower case, a line
     indented deeper than its key's continues the value, [DEFAULT]'s keys in
     every section. A small reader instead of configparser, which costs every
-    run several ms; linear in the text. What configparser refuses (and so
-    supervisord) it reads somehow: the probe then finds nothing to ask."""
+    run several ms; linear in the text, and bounded by the deadline (a 1 MiB
+    config of short lines takes longer than 0.1 s). What configparser
+    refuses (and so supervisord) it reads somehow: the probe then finds
+    nothing to ask."""
     sections = {}
     current = key = None  # current: the open section's dict (a scratch one for an unwanted section)
     key_indent = 0
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+        if number % 4096 == 0 and too_late(deadline):
+            raise Verdict(EXIT_TIMEOUT, "reading %s did not finish within the deadline" % path)
         whole = line.strip()
         value = "" if whole[:1] in ("#", ";") else uncomment(line).strip()
         if not value:
@@ -1671,7 +1676,7 @@ def probe(opts):
     deadline = time.monotonic() + opts.timeout
     start = None
     try:
-        supervisor = find_supervisor(opts)
+        supervisor = find_supervisor(opts, deadline)
         start_phrase, start = check_start(supervisor, opts.root, deadline)
         verdict = check_hook(opts, deadline, start_phrase, supervisor)
     except Verdict as failure:
@@ -1814,7 +1819,7 @@ def program_state(opts):
     if opts.deadline is not None:
         deadline = min(deadline, opts.deadline)
     try:
-        supervisor = find_supervisor(opts)
+        supervisor = find_supervisor(opts, deadline)
         if supervisor is None:
             raise Verdict(EXIT_SUPERVISOR, "no supervisord to ask about %s (no config and no socket)" % opts.program)
         info = ask_supervisord(supervisor, "supervisor.getProcessInfo", [opts.program], deadline)

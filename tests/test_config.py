@@ -287,6 +287,14 @@ def test_many_continuation_lines_are_read_in_linear_time(running):
     assert result.text == READY, result
 
 
+def test_config_too_long_to_read_by_the_deadline_is_124_saying_so(container):
+    """1 MiB of short lines: linear, but longer than a short deadline."""
+    container.write(CONFIG, "[supervisorctl]\n" + "k = v ; c\n" * 100000)
+    result = container.probe("--timeout", "0.05")
+    assert result.text == "not ready (exit 124): reading %s did not finish within the deadline\n" % (
+        container.path(CONFIG)), result
+
+
 def test_many_unclosed_substitutions_are_expanded_in_linear_time(running):
     running.wait_for_state("EXITED")
     running.write(CONFIG, "[supervisorctl]\nserverurl = %s\n[unix_http_server]\nfile = /var/run/supervisor.sock\n"
