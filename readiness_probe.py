@@ -1183,8 +1183,9 @@ def read_as_supervisord(config, root, deadline=None):
     %(here)s is replaced by each file's own directory once it is read. All
     under the root, each file at most CONFIG_LIMIT bytes, at most
     INCLUDE_LIMIT files. None when there is no config, or it cannot be read
-    by the deadline (None: no bound), or supervisord's parser refuses it. Only the failure
-    path and --json come here: configparser is imported here alone."""
+    by the deadline (None: no bound), or supervisord's parser refuses it.
+    Only the failure path and --json come here: configparser is imported
+    here alone."""
     if config is None:
         return None
     import configparser
@@ -1194,7 +1195,7 @@ def read_as_supervisord(config, root, deadline=None):
     try:
         read_into(parser, config, deadline)
         here = container_dir(config, root)
-        expand_here(parser, here)
+        expand_here(parser, here, deadline)
         paths = []
         files = parser.get("include", "files") if parser.has_option("include", "files") else ""
         for pattern in expand(files, here).split():
@@ -1207,7 +1208,7 @@ def read_as_supervisord(config, root, deadline=None):
         for path in paths:
             if os.path.isfile(path):  # what supervisord's parser cannot open, it skips
                 read_into(parser, path, deadline)
-                expand_here(parser, container_dir(path, root))
+                expand_here(parser, container_dir(path, root), deadline)
     except (Verdict, OSError, ValueError, configparser.Error):
         return None
     return parser
@@ -1242,10 +1243,13 @@ def key_length(line):
     return min(ends) if ends else len(line)
 
 
-def expand_here(parser, here):
+def expand_here(parser, here, deadline):
     """supervisor's UnhosedConfigParser.expand_here: %(here)s, in every value
-    that still has one, becomes the directory of the file just read."""
+    that still has one, becomes the directory of the file just read. It
+    visits every section after every file: bounded by the deadline too."""
     for section in parser.sections():
+        if too_late(deadline):
+            raise Verdict(EXIT_TIMEOUT, "the deadline passed while reading supervisord's config")
         for key, value in parser.items(section):
             if "%(here)s" in value:
                 parser.set(section, key, value.replace("%(here)s", here))

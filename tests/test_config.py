@@ -303,16 +303,18 @@ def test_many_unclosed_substitutions_are_expanded_in_linear_time(running):
     assert result.text == READY, result
 
 
-def test_json_on_the_ready_path_ends_by_its_deadline_whatever_the_includes(running):
+@pytest.mark.parametrize("files,sections", [(40, 8000), (200, 400)], ids=["large-files", "many-sections"])
+def test_json_on_the_ready_path_ends_by_its_deadline_whatever_the_includes(running, files, sections):
     """--json tells whether start is final from its settings, which may be in
     any include: read within the deadline, and not final when it cannot
-    tell in time."""
+    tell in time. Large files, or many sections (supervisord's %(here)s
+    pass visits every section after every file)."""
     running.wait_for_state("EXITED")
-    block = "".join("[program:p%d]\ncommand = /bin/true\nenvironment = A=\"%s\"\n" % (i, "x" * 60) for i in range(8000))
-    block = block[: rp.CONFIG_LIMIT - 100]
-    block = block[: block.rindex("\n") + 1]
-    for n in range(40):
-        running.write("/etc/supervisor/conf.d/flood-%02d.conf" % n, block)
+    for n in range(files):
+        block = "".join("[program:p%d_%d]\ncommand = /bin/true\nenvironment = A=\"%s\"\n" % (n, i, "x" * 60)
+                        for i in range(sections))
+        block = block[: rp.CONFIG_LIMIT - 100]
+        running.write("/etc/supervisor/conf.d/flood-%03d.conf" % n, block[: block.rindex("\n") + 1])
     result = running.probe("--json", "--timeout", "0.8")
     record = json.loads(result.text)
     assert record["code"] == 0 and record["start"]["state"] == "EXITED", result
