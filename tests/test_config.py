@@ -355,3 +355,15 @@ def test_section_names_keep_their_spaces(running, header):
     running.write(CONFIG, "%s\nserverurl = unix:///var/run/elsewhere.sock\n"
                           "[unix_http_server]\nfile = /var/run/supervisor.sock\n" % header)
     assert running.probe().text == READY
+
+
+def test_program_section_with_a_space_in_its_name_is_not_starts(container):
+    """`[ program:start]` is no program of supervisord's (configparser keeps
+    the space): its settings are not start's."""
+    container.write_start("exit 1")
+    container.edit_program("start", autorestart="false")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/zz.conf", "[ program:start]\nautorestart = true\n")
+    record = json.loads(container.probe("--json").text)
+    assert record["start"] == {"state": "EXITED", "exitstatus": 1, "final": True}, record
+    assert "supervisord will not restart it (autorestart=false)" in record["reason"], record
