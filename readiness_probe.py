@@ -45,10 +45,15 @@ HOOK_PATH = "/usr/bin/readiness_probe_hook"
 CONFIG_PATHS = ("/etc/supervisord.conf", "/etc/supervisor/supervisord.conf")  # supervisorctl's order
 DEFAULT_SOCKET = "/var/run/supervisor.sock"
 SYSLOG_SOCKET = "/dev/log"  # where syslog(3) sends, and a syslog daemon listens
+# Where Debian's package, pip and distributions put the supervisord program: a
+# container with one of these has supervisord, even before its socket is there.
+SUPERVISORD_PROGRAMS = ("/usr/bin/supervisord", "/usr/local/bin/supervisord", "/usr/sbin/supervisord",
+                        "/usr/local/sbin/supervisord", "/bin/supervisord", "/sbin/supervisord")
 
 # Environment: what the probe reads, and what it adds for the hook.
 ENV_ROOT = "READINESS_PROBE_ROOT"
 ENV_TIMEOUT = "READINESS_PROBE_TIMEOUT"
+ENV_CONFIG = "READINESS_PROBE_CONFIG"
 ENV_TIME_LEFT = "READINESS_PROBE_TIME_LEFT"  # for the hook: seconds left when it was started (a decimal)
 ENV_TIME_LEFT_MS = "READINESS_PROBE_TIME_LEFT_MS"  # for the hook: the same in whole milliseconds, for sh
 ENV_DEADLINE = "READINESS_PROBE_DEADLINE"  # for the hook: the deadline on CLOCK_MONOTONIC (time.monotonic())
@@ -62,6 +67,7 @@ LATER_LINES = 2048  # bytes of 10 KiB that --wait --json keeps for the records o
 NOT_SHOWN = "%s [... later changes of verdict not shown: the output stays within 10 KiB; the last one follows]\n"
 ANSWER_LIMIT = 1024 * 1024  # a getProcessInfo answer is < 1 KiB, a log tail 10 KiB; more is not supervisord
 CONFIG_LIMIT = 1024 * 1024  # supervisord.conf is a few KiB; the probe reads no more than this
+PARSER_KEY_LIMIT = 1024  # characters before a line's '=' on the failure path: see read_into
 INCLUDE_LIMIT = 256  # files an [include] may add; a config with more is not read
 SPAWNERR_LIMIT = 120  # characters of a dependency's spawn error in the first line
 MAX_SECONDS = 7 * 24 * 3600  # longer is a mistake (and overflows poll's timeout)
@@ -103,10 +109,10 @@ STATE_MEANINGS = {
 }
 
 USAGE = """\
-usage: readiness_probe.sh [--root DIR] [--serverurl URL | --socket PATH]
+usage: readiness_probe.sh [--root DIR] [-c FILE] [--serverurl URL | --socket PATH]
                           [--timeout SECONDS] [--wait SECONDS [--interval SECONDS]]
                           [--hook PATH] [--json] [--help] [--version]
-       readiness_probe.sh --program NAME [--root DIR] [--serverurl URL | --socket PATH]
+       readiness_probe.sh --program NAME [--root DIR] [-c FILE] [--serverurl URL | --socket PATH]
                           [--timeout SECONDS] [--json]
 
 Kubernetes readiness probe for supervisord-managed containers: ready when
@@ -115,6 +121,9 @@ supervisord's "start" program has exited with status 0 and the optional hook
 
 flags:
   --root DIR          container root every path is read under (env %(env_root)s, default /)
+  --configuration FILE, -c FILE
+                      supervisord's config, a container path (env %(env_config)s; default: the
+                      first of %(configs)s)
   --serverurl URL, -s URL
                       supervisord's address: unix:///PATH (under the root) or http://HOST:PORT
                       (default: from supervisord.conf, as supervisorctl finds it)
@@ -189,6 +198,8 @@ class Options(object):
     def __init__(self):
         self.root = "/"
         self.server = None  # --serverurl or --socket: a Unix socket path, or (host, port)
+        self.config = None  # --configuration or READINESS_PROBE_CONFIG: its path under the root
+        self.config_name = None  # and who named it, for the line that says it is not there
         self.timeout = DEFAULT_TIMEOUT
         self.wait = None
         self.interval = DEFAULT_INTERVAL
@@ -202,9 +213,10 @@ class Options(object):
 
 # ---------------------------------------------------------------------------
 # Options: every flag and environment value is checked before anything runs.
-VALUE_FLAGS = ("--root", "--serverurl", "-s", "--socket", "--timeout", "--wait", "--interval", "--hook", "--program")
+VALUE_FLAGS = ("--root", "--configuration", "-c", "--serverurl", "-s", "--socket", "--timeout", "--wait", "--interval",
+               "--hook", "--program")
 SWITCHES = ("--json", "--help", "-h", "--version")
-ALIASES = {"-s": "--serverurl", "-h": "--help"}
+ALIASES = {"-c": "--configuration", "-s": "--serverurl", "-h": "--help"}
 
 
 def usage_error(message):
@@ -278,6 +290,12 @@ def parse_options(argv, environ):
         raise usage_error("%s %r is not a directory" % (root_name, opts.root))
     opts.root = os.path.abspath(opts.root)
 
+    if "--configuration" in given:
+        if not given["--configuration"]:
+            raise usage_error("--configuration must not be empty")
+        opts.config, opts.config_name = under_root(opts.root, given["--configuration"]), "--configuration"
+    elif environ.get(ENV_CONFIG):
+        opts.config, opts.config_name = under_root(opts.root, environ[ENV_CONFIG]), ENV_CONFIG
     if "--socket" in given:
         if not given["--socket"]:
             raise usage_error("--socket must not be empty")
@@ -318,29 +336,33 @@ def under_root(root, path):
 
 def server_address(url, root):
     """supervisorctl's serverurl as an address: the socket's path under the
-    root for unix://PATH, (host, port) for http://HOST[:PORT]; None for
-    anything else. Taken as it is: a config's value is expanded first."""
+    root for unix://PATH, (host, port) for http://HOST[:PORT] (port 80 when
+    none is given); None for anything else. Taken as it is: a config's value
+    is expanded first."""
     if url.startswith("unix://") and len(url) > len("unix://"):
         return under_root(root, url[len("unix://"):])
     if url.startswith("http://"):
         host = url[len("http://"):].split("/", 1)[0]
-        return inet_address(host if ":" in host else host + ":80", 80)
+        has_port = ":" in (host.rpartition("]")[2] if host.startswith("[") else host)
+        return inet_address(host if has_port else host + ":80")
     return None
 
 
-def inet_address(text, default_port):
-    """HOST:PORT, [V6]:PORT, HOST, PORT or *:PORT as (host, port), or None.
-    No host, or *, means this machine (as in [inet_http_server] port=)."""
+def inet_address(text):
+    """HOST:PORT, [V6]:PORT, *:PORT, :PORT or PORT alone, as (host, port);
+    None for anything else (no port, or one out of 1..65535), as
+    [inet_http_server] port= takes them. No host, or *, means this
+    machine."""
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else rest or str(default_port)
+        if not rest.startswith(":"):
+            return None
+        port = rest[1:]
     elif ":" in text:
         host, _, port = text.rpartition(":")
-    elif text and not text.strip("0123456789"):
-        host, port = "", text
     else:
-        host, port = text, str(default_port)
-    if not port or port.strip("0123456789") or not 0 < int(port) < 65536:
+        host, port = "", text
+    if not port or port.strip("0123456789") or len(port) > 5 or not 0 < int(port) < 65536:  # int() refuses 4,301 digits
         return None
     return ("localhost" if host in ("", "*") else host, int(port))
 
@@ -349,12 +371,14 @@ def inet_address(text, default_port):
 # Step 1, finding supervisord: as supervisorctl would, from supervisord.conf.
 class Supervisor(object):
     """Where supervisord listens (a socket path, or (host, port)), the
-    credentials to send, and the config it was found in (None without one)."""
+    credentials to send, the config it was found in (None without one) and
+    the root that config's paths are read under."""
 
-    def __init__(self, address, credentials=None, config=None):
+    def __init__(self, address, credentials=None, config=None, root="/"):
         self.address = address
         self.credentials = credentials
         self.config = config
+        self.root = root
 
     def __str__(self):
         return self.url() if isinstance(self.address, tuple) else self.address
@@ -367,40 +391,57 @@ class Supervisor(object):
         return "unix://" + self.address
 
 
-def find_supervisor(opts):
+def find_supervisor(opts, deadline=None):
     """Return the Supervisor to ask, or None when the container has no
-    supervisor at all (no config and no socket). --serverurl and --socket
-    override the config's address, not its credentials."""
-    for config in CONFIG_PATHS:
-        path = under_root(opts.root, config)
+    supervisor at all (no config, no socket, no supervisord program).
+    --serverurl and --socket override the config's address, not its
+    credentials."""
+    for path in [opts.config] if opts.config else [under_root(opts.root, config) for config in CONFIG_PATHS]:
         if os.path.isfile(path):
-            found = supervisor_from_config(path, opts.root)
+            found = supervisor_from_config(path, opts.root, deadline)
             found.address = opts.server or found.address
             return found
+    if opts.config:  # during boot or a reload it may come: not ready, but not a usage error either
+        raise Verdict(EXIT_SUPERVISOR, "%s %s (named by %s)" % (
+            "not a file:" if os.path.lexists(opts.config) else "no supervisord config at", opts.config, opts.config_name))
     if opts.server:
-        return Supervisor(opts.server)
+        return Supervisor(opts.server, root=opts.root)
     socket_path = under_root(opts.root, DEFAULT_SOCKET)
-    return Supervisor(socket_path) if os.path.exists(socket_path) else None
+    if os.path.exists(socket_path):
+        return Supervisor(socket_path, root=opts.root)
+    refuse_unfound_supervisord(opts.root)
+    return None
 
 
-def supervisor_from_config(path, root):
+def refuse_unfound_supervisord(root):
+    """An image that has supervisord but no config at a standard path and no
+    socket (supervisord -c elsewhere, still booting or restarting) is not
+    one without supervisord: say so, and what to pass."""
+    for program in SUPERVISORD_PROGRAMS:
+        if os.path.lexists(under_root(root, program)):
+            raise Verdict(EXIT_SUPERVISOR, "supervisord is installed (%s) but no config was found at %s: name it with"
+                                           " -c FILE or %s" % (program, " or ".join(CONFIG_PATHS), ENV_CONFIG))
+
+
+def supervisor_from_config(path, root, deadline=None):
     """In order: [supervisorctl] serverurl (unix:// or http://), then
     [unix_http_server] file, then [inet_http_server] port, then the default
     socket."""
-    sections = read_ini(read_config_file(path), ("supervisorctl", "unix_http_server", "inet_http_server"))
+    sections = read_ini(read_config_file(path), ("supervisorctl", "unix_http_server", "inet_http_server"), deadline,
+                        path)
     ctl = sections.get("supervisorctl", {})
     here = container_dir(path, root)
     address = server_address(expand(ctl.get("serverurl", ""), here), root)
     if address is None and sections.get("unix_http_server", {}).get("file"):
         address = under_root(root, expand(sections["unix_http_server"]["file"], here))
     if address is None and sections.get("inet_http_server", {}).get("port"):
-        address = inet_address(expand(sections["inet_http_server"]["port"], here), 9001)
+        address = inet_address(expand(sections["inet_http_server"]["port"], here))
     if address is None:
         address = under_root(root, DEFAULT_SOCKET)
     credentials = None
     if ctl.get("username"):
         credentials = (expand(ctl["username"], here), expand(ctl.get("password", ""), here))
-    return Supervisor(address, credentials, path)
+    return Supervisor(address, credentials, path, root)
 
 
 def read_config_file(path):
@@ -421,62 +462,110 @@ def container_dir(path, root):
     return "/" if relative == "." else "/" + relative
 
 
-def read_ini(text, wanted=None):
+def read_ini(text, wanted=None, deadline=None, path="the config"):
     """The key = value pairs of the wanted sections (all if None), the way
-    supervisor's parser (Python's configparser) reads them: keys in lower
-    case, ';' or '#' at the start or after a space starts a comment, a line
-    indented deeper than its key's continues the value. A small reader
-    instead of configparser, which costs every run several ms."""
+    supervisor's parser (Python's configparser, with inline comments) reads
+    them: lines split as a file in text mode splits them, ';' or '#' at the
+    start or after whitespace starts a comment, keys in lower case, a line
+    indented deeper than its key's continues the value, [DEFAULT]'s keys in
+    every section. A small reader instead of configparser, which costs every
+    run several ms; linear in the text, and bounded by the deadline (a 1 MiB
+    config of short lines takes longer than 0.1 s). What configparser
+    refuses (and so supervisord) it reads somehow: the probe then finds
+    nothing to ask."""
     sections = {}
-    current = key = None
+    current = key = None  # current: the open section's dict (a scratch one for an unwanted section)
     key_indent = 0
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):  # as a file in text mode
-        stripped = uncomment(line).strip()
-        if not stripped or stripped[0] in "#;":
+    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+        if number % 4096 == 0 and too_late(deadline):
+            raise Verdict(EXIT_TIMEOUT, "reading %s did not finish within the deadline" % path)
+        whole = line.strip()
+        value = "" if whole[:1] in ("#", ";") else uncomment(line).strip()
+        if not value:
+            if not whole and current is not None and key:
+                current[key].append("")  # a blank line inside a value is kept, as configparser does
             continue
         indent = len(line) - len(line.lstrip())
-        if current is not None and key is not None and indent > key_indent:  # a continuation line
-            current[key] = (current[key] + "\n" + stripped).strip()
+        if current is not None and key and indent > key_indent:  # a continuation line
+            current[key].append(value)
             continue
         key, key_indent = None, indent
-        if stripped.startswith("[") and stripped.rfind("]") > 1:  # to the last ], as configparser since 3.11.x
-            name = stripped[1:stripped.rfind("]")].strip()
-            current = sections.setdefault(name, {}) if wanted is None or name in wanted else None
+        name = section_header(value)
+        if name is not None:
+            current = sections.setdefault(name, {}) if wanted is None or name in wanted or name == "DEFAULT" else {}
             continue
         if current is None:
             continue
-        cut = min(i for i in (stripped.find("="), stripped.find(":"), len(stripped)) if i >= 0)
-        key = stripped[:cut].strip().lower()
-        current[key] = stripped[cut + 1:].strip()
-    return sections
+        cut = min(i for i in (value.find("="), value.find(":"), len(value)) if i >= 0)
+        if cut < len(value):
+            key = value[:cut].rstrip().lower()
+            current[key] = [value[cut + 1:].strip()]
+    defaults = sections.pop("DEFAULT", {})
+    joined = {}
+    for name, keys in sections.items():
+        joined[name] = dict((k, "\n".join(v).rstrip()) for k, v in defaults.items())
+        joined[name].update((k, "\n".join(v).rstrip()) for k, v in keys.items())
+    return joined
 
 
-def uncomment(value):
-    for i, char in enumerate(value):
-        if char in ";#" and i > 0 and value[i - 1] in " \t":
-            return value[:i]
-    return value
+def section_header(value):
+    """[NAME] as configparser reads it: NAME kept as it is (spaces and all),
+    up to the last ']' (Python 3.10 on) or the first (before)."""
+    if not value.startswith("["):
+        return None
+    end = value.rfind("]") if sys.version_info >= (3, 10) else value.find("]")
+    return value[1:end] if end > 1 else None
+
+
+def uncomment(line):
+    """The line up to its inline comment, as configparser finds it: ';' or
+    '#' at the start or after any whitespace (str.isspace). Before Python
+    3.13, configparser looks at the Nth ';' and the Nth '#' together, round
+    by round, and takes the first round that has one: so a '#' comment
+    after an earlier ';' that is not one may be missed. Linear: each find
+    goes on from the last."""
+    if ";" not in line and "#" not in line:
+        return line
+    found = {";": -1, "#": -1}
+    starts = []
+    while found:
+        for prefix, index in list(found.items()):
+            index = line.find(prefix, index + 1)
+            if index < 0:
+                del found[prefix]
+                continue
+            found[prefix] = index
+            if index == 0 or line[index - 1].isspace():
+                starts.append(index)
+                if sys.version_info >= (3, 13):
+                    del found[prefix]  # the earliest of each prefix
+        if starts and sys.version_info < (3, 13):
+            break
+    return line[:min(starts)] if starts else line
 
 
 def expand(value, here):
     """supervisor's %(here)s, %(ENV_NAME)s and %%, in one pass as Python's
-    % formatting does: what a substitution brings in is not expanded again."""
+    % formatting does: what a substitution brings in is not expanded again.
+    Linear: where no ")s" is left, no name is either."""
     if "%" not in value:
         return value
     parts = []
     i = 0
+    close = value.find(")s")
     while i < len(value):
-        end = value.find(")s", i) if value.startswith("%(", i) else -1
-        name = value[i + 2:end] if end > 0 else None
+        if 0 <= close < i + 2:
+            close = value.find(")s", i + 2)
+        name = value[i + 2:close] if value.startswith("%(", i) and close > i else None
         if value.startswith("%%", i):
             parts.append("%")
             i += 2
         elif name == "here":
             parts.append(here)
-            i = end + 2
+            i = close + 2
         elif name and name.startswith("ENV_") and name[4:] in os.environ:
             parts.append(os.environ[name[4:]])
-            i = end + 2
+            i = close + 2
         else:
             parts.append(value[i])
             i += 1
@@ -495,11 +584,11 @@ def ask_supervisord(server, method, params, deadline, lenient=False):
         "<?xml version='1.0'?>\n<methodCall><methodName>%s</methodName><params>%s</params></methodCall>\n"
         % (method, "".join("<param><value>%s</value></param>" % xmlrpc_scalar(p) for p in params))
     ).encode("utf-8")
-    host = "localhost" if isinstance(server.address, str) else "%s:%d" % server.address
-    head = "POST /RPC2 HTTP/1.0\r\nHost: %s\r\nContent-Type: text/xml\r\n" % host
+    host = b"localhost" if isinstance(server.address, str) else host_header(server)
+    head = b"POST /RPC2 HTTP/1.0\r\nHost: %s\r\nContent-Type: text/xml\r\n" % host
     if server.credentials:
-        head += "Authorization: Basic %s\r\n" % basic_auth(server.credentials)
-    request = (head + "Content-Length: %d\r\n\r\n" % len(body)).encode("latin-1") + body
+        head += b"Authorization: Basic %s\r\n" % basic_auth(server.credentials).encode("ascii")
+    request = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
 
     answer = bytearray()
     sock = None
@@ -515,13 +604,28 @@ def ask_supervisord(server, method, params, deadline, lenient=False):
     except _socket.timeout:
         raise Verdict(EXIT_TIMEOUT, "supervisord at %s did not answer within the deadline" % server) from None
     except OSError as e:
-        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (server, describe_socket_error(e, server))) from None
+        raise cannot_ask(server, e, deadline) from None
     finally:
         if sock is not None:
             sock.close()
     if len(answer) > ANSWER_LIMIT:
         raise Verdict(EXIT_SUPERVISOR, "supervisord at %s answered more than %d bytes" % (server, ANSWER_LIMIT))
     return decode_http_answer(bytes(answer), server, lenient)
+
+
+def host_header(server):
+    """HOST:PORT for the Host header, as http.client sends it: ASCII, else
+    IDNA (a name in Cyrillic, say); 69 for a host that is neither (bytes
+    that were not UTF-8, a label over 63 characters)."""
+    host, port = server.address
+    try:
+        try:
+            name = host.encode("ascii")
+        except UnicodeError:
+            name = host.encode("idna")
+    except UnicodeError:
+        raise Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %r is not a host name" % (server, host)) from None
+    return b"%s:%d" % (b"[%s]" % name if b":" in name else name, port)
 
 
 def xmlrpc_scalar(value):
@@ -611,18 +715,6 @@ def basic_auth(credentials):
 
     pair = ("%s:%s" % credentials).encode("utf-8")
     return binascii.b2a_base64(pair).decode("ascii").strip()
-
-
-def describe_socket_error(error, server):
-    import errno
-
-    if error.errno == errno.ECONNREFUSED:
-        return "connection refused" if isinstance(server.address, tuple) else "connection refused (stale socket, or not a socket)"
-    if error.errno == errno.ENOENT:
-        return "no such socket"
-    if error.strerror:
-        return error.strerror
-    return str(error)
 
 
 def decode_http_answer(answer, server, lenient=False):
@@ -761,6 +853,86 @@ def is_int(value):
 
 
 # ---------------------------------------------------------------------------
+# Step 1, why supervisord cannot be asked: a Unix socket that is not there, or
+# refuses, tells nothing of supervisord itself; its pidfile and /proc tell
+# whether it runs (booting, or its socket removed, or gone).
+def cannot_ask(server, error, deadline):
+    import errno
+
+    unix = isinstance(server.address, str)
+    if unix and error.errno in (errno.ENOENT, errno.ECONNREFUSED) and not not_a_socket(server.address):
+        why = "no such socket" if error.errno == errno.ENOENT else "connection refused"
+        running = supervisord_state(server, deadline)
+        if running is not None:
+            return Verdict(EXIT_SUPERVISOR, running % ("at %s (%s)" % (server, why)))
+    return Verdict(EXIT_SUPERVISOR, "cannot ask supervisord at %s: %s" % (server, describe_socket_error(error, server)))
+
+
+def not_a_socket(path):
+    """False for a socket or no file at all; True for a file or directory
+    there, which a connect() refuses too."""
+    import stat
+
+    try:
+        return not stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def describe_socket_error(error, server):
+    import errno
+
+    if error.errno == errno.ECONNREFUSED:
+        return "connection refused" if isinstance(server.address, tuple) else "connection refused (stale socket, or not a socket)"
+    if error.errno == errno.ENOENT:
+        return "no such socket"
+    if error.strerror:
+        return error.strerror
+    return str(error)
+
+
+def supervisord_state(server, deadline):
+    """Whether supervisord runs, from its [supervisord] pidfile= (under the
+    root) and /proc, as a line with a %s for where it does not listen; None
+    when that cannot be told: no config, or a relative pidfile (supervisord's
+    default, supervisord.pid, is in its working directory, unknown here)."""
+    parser = read_as_supervisord(server.config, server.root, deadline)
+    if parser is None or not parser.has_option("supervisord", "pidfile"):
+        return None
+    pidfile = expand(parser.get("supervisord", "pidfile"), "")
+    if not pidfile.startswith("/"):
+        return None
+    path = under_root(server.root, pidfile)
+    try:
+        with open(path, "rb") as f:
+            text = f.read(64).decode("ascii", "replace").strip()
+    except FileNotFoundError:
+        return "supervisord is not running (no pidfile %s): nothing listens %%s" % path
+    except OSError:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 2 ** 31:
+        return "supervisord is not running (its pidfile %s holds no pid): nothing listens %%s" % path
+    pid = int(text)
+    command = process_command(pid)
+    if command is None:
+        return "supervisord is not running (its pidfile %s is stale: no process %d): nothing listens %%s" % (path, pid)
+    if b"supervisord" not in command:  # a pid reused by another process
+        return "supervisord is not running (its pidfile %s is stale: process %d is not supervisord): nothing listens %%s" % (
+            path, pid)
+    return "supervisord is running (pid %d) but not listening %%s" % pid
+
+
+def process_command(pid):
+    """/proc/PID/cmdline, or None when there is no such process (a zombie's
+    is empty)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read(4096)
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------------------
 # Step 1, the start check.
 def check_start(supervisor, root, deadline):
     """Return a phrase for the ready line and what supervisord said of start
@@ -775,7 +947,7 @@ def check_start(supervisor, root, deadline):
     if isinstance(info, tuple):
         raise fault_verdict(info)
     try:
-        return judge_start(info), StartRecord(info, supervisor, root)
+        return judge_start(info), StartRecord(info, supervisor, root, deadline=deadline)
     except StartNotReady as not_ready:
         raise explain_start(not_ready, supervisor, root, deadline) from None
 
@@ -838,17 +1010,20 @@ class StartNotReady(Verdict):
 class StartRecord(object):
     """What --json reports of start: its state, its exit status where the
     state has one, and whether it is final. Reading the config to tell
-    finality is left to when it is printed."""
+    finality is left to when it is printed, and bounded by the run's
+    deadline: the ready path reads only the main config, and only --json
+    reads more. What cannot be read in time is not final."""
 
-    def __init__(self, info, supervisor, root, final=None):
+    def __init__(self, info, supervisor, root, final=None, deadline=None):
         self.info = info
         self.supervisor = supervisor
         self.root = root
         self.final = final
+        self.deadline = deadline
 
     def as_json(self):
         if self.final is None:
-            settings = program_settings(self.supervisor.config, self.root, START_PROGRAM)
+            settings = program_settings(self.supervisor.config, self.root, START_PROGRAM, self.deadline)
             self.final = bool(will_not_change(self.info, settings, None)[0])
         state = self.info["state"]
         return {
@@ -1044,45 +1219,96 @@ def ask_or_none(supervisor, method, params, deadline, lenient=False):
 
 
 def program_settings(config, root, name, deadline=None):
-    """[program:NAME]'s settings as supervisord reads them: the main config,
-    then each file its [include] files= names (whitespace-separated globs,
-    relative to the main config's directory, each sorted), later ones
-    overriding earlier ones; %(here)s is each file's own directory; all read
-    under the root. None when there is no config, it cannot be read (in
-    time), or it has no such program (then it is not the config supervisord
-    runs)."""
+    """[program:NAME]'s settings as supervisord reads them (see
+    read_as_supervisord), %(ENV_X)s expanded. None when there is no config,
+    it cannot be read in time, or it has no such program (then it is not the
+    config supervisord runs)."""
+    parser = read_as_supervisord(config, root, deadline)
+    section = "program:" + name
+    if parser is None or not parser.has_section(section):
+        return None
+    return dict((key, expand(value, "")) for key, value in parser.items(section))
+
+
+def read_as_supervisord(config, root, deadline=None):
+    """The main config and every file its [include] files= names
+    (whitespace-separated globs, relative to the main config's directory,
+    each sorted), read into one parser as supervisord does: supervisor's
+    UnhosedConfigParser is a RawConfigParser with inline_comment_prefixes
+    (';', '#') and strict=False (later values override earlier ones), and
+    %(here)s is replaced by each file's own directory once it is read. All
+    under the root, each file at most CONFIG_LIMIT bytes, at most
+    INCLUDE_LIMIT files. None when there is no config, or it cannot be read
+    by the deadline (None: no bound), or supervisord's parser refuses it.
+    Only the failure path and --json come here: configparser is imported
+    here alone."""
     if config is None:
         return None
+    import configparser
     import glob
 
-    section = "program:" + name
+    parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
     try:
-        sections = read_ini(read_config_file(config), (section, "include"))
+        read_into(parser, config, deadline)
         here = container_dir(config, root)
-        found = section in sections
-        settings = expanded(sections.get(section, {}), here)
+        expand_here(parser, here, deadline)
         paths = []
-        for pattern in expand(sections.get("include", {}).get("files", ""), here).split():
+        files = parser.get("include", "files") if parser.has_option("include", "files") else ""
+        for pattern in expand(files, here).split():
             matches = []
             for match in glob.iglob(under_root(root, os.path.join(here, pattern))):
                 matches.append(match)
-                if len(paths) + len(matches) > INCLUDE_LIMIT:
+                if len(paths) + len(matches) > INCLUDE_LIMIT or too_late(deadline):
                     return None
             paths += sorted(matches)
         for path in paths:
-            if deadline is not None and time.monotonic() > deadline:
-                return None
             if os.path.isfile(path):  # what supervisord's parser cannot open, it skips
-                included = read_ini(read_config_file(path), (section,))
-                found = found or section in included
-                settings.update(expanded(included.get(section, {}), container_dir(path, root)))
-    except (Verdict, OSError, ValueError):
+                read_into(parser, path, deadline)
+                expand_here(parser, container_dir(path, root), deadline)
+    except (Verdict, OSError, ValueError, configparser.Error):
         return None
-    return settings if found else None
+    return parser
 
 
-def expanded(settings, here):
-    return dict((key, expand(value, here)) for key, value in settings.items())
+def read_into(parser, path, deadline):
+    """One file into the parser, as a file in text mode gives it lines,
+    checking the deadline as it goes. A line with more than
+    PARSER_KEY_LIMIT characters before its '=' or ':' is refused:
+    configparser's option pattern is quadratic in such a run of spaces."""
+    import io
+
+    lines = io.StringIO(read_config_file(path), newline=None)
+
+    def in_time():
+        for number, line in enumerate(lines):
+            if number % 256 == 0 and too_late(deadline):
+                raise Verdict(EXIT_TIMEOUT, "the deadline passed while reading %s" % path)
+            if len(line) > PARSER_KEY_LIMIT and key_length(line) > PARSER_KEY_LIMIT:
+                raise Verdict(EXIT_SUPERVISOR, "%s has a line too long to read" % path)
+            yield line
+
+    parser.read_file(in_time(), path)
+
+
+def too_late(deadline):
+    return deadline is not None and time.monotonic() > deadline
+
+
+def key_length(line):
+    ends = [i for i in (line.find("="), line.find(":")) if i >= 0]
+    return min(ends) if ends else len(line)
+
+
+def expand_here(parser, here, deadline):
+    """supervisor's UnhosedConfigParser.expand_here: %(here)s, in every value
+    that still has one, becomes the directory of the file just read. It
+    visits every section after every file: bounded by the deadline too."""
+    for section in parser.sections():
+        if too_late(deadline):
+            raise Verdict(EXIT_TIMEOUT, "the deadline passed while reading supervisord's config")
+        for key, value in parser.items(section):
+            if "%(here)s" in value:
+                parser.set(section, key, value.replace("%(here)s", here))
 
 
 # ---------------------------------------------------------------------------
@@ -1550,7 +1776,7 @@ def probe(opts):
     deadline = time.monotonic() + opts.timeout
     start = None
     try:
-        supervisor = find_supervisor(opts)
+        supervisor = find_supervisor(opts, deadline)
         start_phrase, start = check_start(supervisor, opts.root, deadline)
         verdict = check_hook(opts, deadline, start_phrase, supervisor)
     except Verdict as failure:
@@ -1783,7 +2009,7 @@ def program_state(opts):
     if opts.deadline is not None:
         deadline = min(deadline, opts.deadline)
     try:
-        supervisor = find_supervisor(opts)
+        supervisor = find_supervisor(opts, deadline)
         if supervisor is None:
             raise Verdict(EXIT_SUPERVISOR, "no supervisord to ask about %s (no config and no socket)" % opts.program)
         info = ask_supervisord(supervisor, "supervisor.getProcessInfo", [opts.program], deadline)
@@ -1811,6 +2037,8 @@ def help_text():
         "hook": HOOK_PATH,
         "env_root": ENV_ROOT,
         "env_timeout": ENV_TIMEOUT,
+        "env_config": ENV_CONFIG,
+        "configs": " and ".join(CONFIG_PATHS),
         "timeout": DEFAULT_TIMEOUT,
         "interval": DEFAULT_INTERVAL,
     }

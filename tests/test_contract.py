@@ -53,15 +53,15 @@ def test_launcher_exit_code_matches_the_constant():
 def test_readme_flags_match_the_code():
     documented = {cell.split()[0] for cell in readme_table("Flags")}
     assert documented == (set(rp.VALUE_FLAGS) | set(rp.SWITCHES)) - set(rp.ALIASES)
-    assert set(rp.ALIASES) == {"-h", "-s"}
+    assert set(rp.ALIASES) == {"-c", "-h", "-s"}
 
 
 def test_readme_environment_matches_the_code():
     documented = set(readme_table("Environment"))
-    assert documented == {rp.ENV_ROOT, rp.ENV_TIMEOUT, rp.ENV_TIME_LEFT, rp.ENV_TIME_LEFT_MS, rp.ENV_DEADLINE,
+    assert documented == {rp.ENV_ROOT, rp.ENV_CONFIG, rp.ENV_TIMEOUT, rp.ENV_TIME_LEFT, rp.ENV_TIME_LEFT_MS, rp.ENV_DEADLINE,
                           rp.ENV_SUPERVISOR, "READINESS_PROBE_PYTHON"}
     assert {name for name in dir(rp) if name.startswith("ENV_")} == {
-        "ENV_ROOT", "ENV_TIMEOUT", "ENV_TIME_LEFT", "ENV_TIME_LEFT_MS", "ENV_DEADLINE", "ENV_SUPERVISOR"}
+        "ENV_ROOT", "ENV_CONFIG", "ENV_TIMEOUT", "ENV_TIME_LEFT", "ENV_TIME_LEFT_MS", "ENV_DEADLINE", "ENV_SUPERVISOR"}
     assert "READINESS_PROBE_PYTHON" in open(LAUNCHER).read()
 
 

@@ -1,10 +1,12 @@
 """Property-based: whatever supervisord's socket answers, the probe ends with
-one of 0, 2, 69, 124 and one line, never a traceback."""
+one of 0, 2, 69, 124 and one line, never a traceback; and the ready path's
+config reader reads what supervisord's parser reads, over every character."""
 
+import os
 import xmlrpc.client
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import readiness_probe as rp
@@ -126,3 +128,96 @@ def test_examples_were_run(figure):
     assert EXAMPLES_RUN["decode"] >= DECODE_EXAMPLES // 2
     figure("hypothesis examples run: probe processes / in-process decodes",
            "%d / %d" % (EXAMPLES_RUN["process"], EXAMPLES_RUN["decode"]))
+
+
+# -- the ready path's config reader, against configparser over the whole character range
+WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]  # \x1c-\x1f, \x85, \u2028, \u3000...
+config_pieces = st.lists(
+    st.sampled_from(["[", "]", "=", ":", ";", "#", "\n", "\r", "\r\n", " ", "\t", "\x00", "\x7f", "[DEFAULT]\n",
+                     "[supervisorctl]\n", "[unix_http_server]\n", "[ supervisorctl]\n", "[program:start]\n",
+                     "serverurl", "file = ", "port=", "\n  ", "\n\n", "%(here)s", "%%", "\nkey = ", "\nK: v",
+                     "\nserverurl = unix:///s.sock", "\n\t; comment"])
+    | st.sampled_from(WHITESPACE)
+    | st.characters(blacklist_categories=("Cs",))  # every code point a UTF-8 file can hold
+    | st.characters(max_codepoint=0x9f, blacklist_categories=("Cs",)),  # the controls, more often
+    max_size=80,
+).map("".join)
+config_texts = st.tuples(st.sampled_from(["", "[supervisorctl]\n", "[DEFAULT]\n", "[unix_http_server]\n"]),
+                         config_pieces).map("".join)  # most text without a first [section] is refused
+CONFIG_EXAMPLES = 3000
+CONFIG_COMPARED = {"read": 0}
+
+
+def configparser_sections(text):
+    """What supervisord's parser (supervisor.options.UnhosedConfigParser:
+    RawConfigParser, inline comments, strict=False) reads from a file of
+    this text; None when it refuses it (then supervisord does not run)."""
+    import configparser
+    import io
+
+    parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+    try:
+        parser.read_file(io.StringIO(text, newline=None))  # a file in text mode: \r\n and \r end lines too
+    except configparser.Error:
+        return None
+    return {name: dict(parser.items(name)) for name in parser.sections()}
+
+
+@settings(max_examples=CONFIG_EXAMPLES, deadline=None)
+@given(text=config_texts)
+@example(text="[a]\nk = x#y #z ;w\n[b]c]\nq=1\n")  # the Nth ';' and '#' looked at together before 3.13; ']' in a name
+@example(text="[ supervisorctl]\nserverurl = a\u00a0; c\n[DEFAULT]\nfile = b\x1c#c\n  d\n\n  e\n")
+def test_config_reader_reads_what_configparser_reads(text):
+    theirs = configparser_sections(text)
+    ours = rp.read_ini(text)
+    if theirs is not None:
+        CONFIG_COMPARED["read"] += 1
+        assert ours == theirs
+
+
+@settings(max_examples=CONFIG_EXAMPLES // 3, deadline=None)
+@given(data=st.binary(max_size=200) | config_texts.map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_config_reader_reads_any_bytes_as_the_probe_decodes_them(tmp_path_factory, data):
+    """Invalid UTF-8 too: supervisord refuses such a file; the probe reads
+    it (its bytes replaced) to the same sections as the valid part, never a
+    traceback."""
+    path = str(tmp_path_factory.mktemp("conf") / "supervisord.conf")
+    with open(path, "wb") as f:
+        f.write(data)
+    text = rp.read_config_file(path)
+    ours = rp.read_ini(text)  # never raises, whatever the bytes
+    theirs = configparser_sections(text)
+    assert theirs is None or ours == theirs
+
+
+expansion_values = st.lists(
+    st.sampled_from(["%(here)s", "%(ENV_RP_FUZZ)s", "%%", "%(", ")s", "%(nope)s", "%(here", "here)s", "("])
+    | st.characters(blacklist_categories=("Cs",)),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=CONFIG_EXAMPLES, deadline=None)
+@given(value=expansion_values)
+def test_expand_is_supervisors_percent_formatting(value):
+    """Where supervisor's `value % expansions` succeeds, and every '%' is a
+    %% or a %(NAME)s, the probe's one pass gives the same."""
+    import re
+
+    os.environ["RP_FUZZ"] = "%(here)s ENV"  # what a substitution brings in is not expanded again
+    if not re.fullmatch(r"(?:[^%]|%%|%\([^()]*\)s)*", value, re.S):
+        return
+    expansions = dict(("ENV_" + k, v) for k, v in os.environ.items())
+    expansions["here"] = "/etc/supervisor"
+    try:
+        theirs = value % expansions
+    except (KeyError, ValueError, TypeError):
+        return
+    assert rp.expand(value, "/etc/supervisor") == theirs
+
+
+def test_config_examples_were_compared(figure):
+    """Runs after the config properties above: enough texts were read by
+    configparser too for the comparison to mean something."""
+    assert CONFIG_COMPARED["read"] >= CONFIG_EXAMPLES // 8
+    figure("config texts compared with configparser", CONFIG_COMPARED["read"])

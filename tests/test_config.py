@@ -1,0 +1,369 @@
+"""Finding supervisord's config and reading it as supervisord does: a config
+at a path of its own (-c, READINESS_PROBE_CONFIG), an image that has
+supervisord but no config found, why a socket is missing or refused (the
+pidfile and /proc), every form of [inet_http_server] port= and serverurl,
+and configs whose reading is hostile (linear time, every run by its
+deadline, whitespace as configparser sees it)."""
+
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+
+import readiness_probe as rp
+from fake_container import CONFIG, SOCKET, run_probe
+
+READY = "ready: start exited with status 0; no hook\n"
+NO_CONFIG_FOUND = ("not ready (exit 69): supervisord is installed (%s) but no config was found at"
+                   " /etc/supervisord.conf or /etc/supervisor/supervisord.conf: name it with -c FILE or"
+                   " READINESS_PROBE_CONFIG\n")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def config_elsewhere(container):
+    """The layout of `supervisord -c /etc/custom/supervisord.conf`: nothing at
+    the standard paths, the socket at a path of the config's own."""
+    text = open(container.path(CONFIG)).read().replace("/var/run/supervisor.sock", "/var/run/custom.sock")
+    os.rename(container.path(SOCKET), container.path("/var/run/custom.sock"))  # supervisord keeps listening on it
+    os.unlink(container.path(CONFIG))
+    container.write("/etc/custom/supervisord.conf", text)
+
+
+# -- a config at a path of its own ---------------------------------------------
+def test_configuration_flag_names_a_config_at_a_path_of_its_own(running):
+    running.wait_for_state("EXITED")
+    config_elsewhere(running)
+    assert running.probe("--configuration", "/etc/custom/supervisord.conf").text == READY
+    assert running.probe("-c", "/etc/custom/supervisord.conf").text == READY
+    assert running.probe("-c=/etc/custom/supervisord.conf").text == READY
+    env = dict(os.environ, READINESS_PROBE_CONFIG="/etc/custom/supervisord.conf")
+    assert running.probe(env=env).text == READY
+    env["READINESS_PROBE_CONFIG"] = "/etc/custom/missing.conf"
+    assert running.probe("-c", "/etc/custom/supervisord.conf", env=env).text == READY  # the flag beats it
+
+
+def test_configuration_from_the_environment_is_read_under_the_root(running):
+    running.wait_for_state("EXITED")
+    config_elsewhere(running)
+    result = run_probe([], env=dict(os.environ, READINESS_PROBE_ROOT=running.root,
+                                    READINESS_PROBE_CONFIG="/etc/custom/supervisord.conf"))
+    assert result.text == READY, result
+
+
+def test_configuration_that_does_not_exist_is_69_not_64(container):
+    """During boot the config may not be there yet: not ready, and --wait
+    keeps waiting (not final)."""
+    result = container.probe("-c", "/etc/custom/supervisord.conf")
+    assert result.text == "not ready (exit 69): no supervisord config at %s (named by --configuration)\n" % (
+        container.path("/etc/custom/supervisord.conf")), result
+    env = dict(os.environ, READINESS_PROBE_CONFIG="/etc/custom/supervisord.conf")
+    result = container.probe("--json", "--wait", "0.6", "--interval", "0.2", env=env)
+    record = json.loads(result.text)
+    assert record["code"] == 69 and record["reason"] == (
+        "not ready (exit 69): no supervisord config at %s (named by READINESS_PROBE_CONFIG)" % (
+            container.path("/etc/custom/supervisord.conf"))), result
+    assert result.elapsed > 0.35, result  # it ran again after 0.2 s: not final
+
+
+def test_configuration_that_is_a_directory_is_69(container):
+    result = container.probe("-c", "/etc/supervisor")
+    assert result.text == "not ready (exit 69): not a file: %s (named by --configuration)\n" % (
+        container.path("/etc/supervisor")), result
+
+
+def test_empty_configuration_flag_is_64_and_empty_environment_counts_as_unset(container):
+    result = container.probe("--configuration=")
+    assert result.text == "not ready (exit 64): --configuration must not be empty\n", result
+    result = container.probe(env=dict(os.environ, READINESS_PROBE_CONFIG=""))
+    assert result.first_line.startswith("not ready (exit 69): supervisord is not running"), result  # the standard config
+
+
+@pytest.mark.parametrize("program", ["/usr/bin/supervisord", "/usr/local/bin/supervisord", "/usr/sbin/supervisord",
+                                     "/usr/local/sbin/supervisord", "/bin/supervisord", "/sbin/supervisord"])
+def test_image_with_supervisord_but_no_config_found_is_not_ready(container, program):
+    """supervisord -c elsewhere, while its socket is not there (boot, reload,
+    restart): never `ready: no supervisord`."""
+    os.unlink(container.path(CONFIG))
+    container.write(program, "#!/bin/sh\n", 0o755)
+    result = container.probe()
+    assert result.text == NO_CONFIG_FOUND % program, result
+
+
+def test_image_with_supervisord_found_by_its_socket_is_asked(running):
+    running.wait_for_state("EXITED")
+    os.unlink(running.path(CONFIG))
+    running.write("/usr/bin/supervisord", "#!/bin/sh\n", 0o755)
+    assert running.probe().text == READY
+
+
+def test_image_without_supervisord_is_still_ready_without_one(container):
+    os.unlink(container.path(CONFIG))
+    assert container.probe().text == "ready: no supervisord; no hook\n"
+
+
+# -- why the socket is missing or refused: supervisord's pidfile and /proc ------
+def socket_path(container):
+    return container.path(SOCKET)
+
+
+def pidfile(container):
+    return container.path("/var/run/supervisord.pid")
+
+
+def test_socket_removed_under_a_running_supervisord_says_it_runs(running):
+    running.wait_for_state("EXITED")
+    os.unlink(socket_path(running))
+    result = running.probe()
+    assert result.text == ("not ready (exit 69): supervisord is running (pid %d) but not listening at %s"
+                           " (no such socket)\n" % (running.supervisord.pid, socket_path(running))), result
+
+
+def test_refused_socket_under_a_running_supervisord_says_it_runs(running):
+    running.wait_for_state("EXITED")
+    os.unlink(socket_path(running))
+    dead = socket.socket(socket.AF_UNIX)
+    dead.bind(socket_path(running))  # a socket file nothing listens on
+    dead.close()
+    result = running.probe()
+    assert result.text == ("not ready (exit 69): supervisord is running (pid %d) but not listening at %s"
+                           " (connection refused)\n" % (running.supervisord.pid, socket_path(running))), result
+
+
+def test_stale_pidfile_after_supervisord_was_killed_says_it_is_not_running(running):
+    running.wait_for_state("EXITED")
+    pid = running.supervisord.pid
+    running.stop_supervisord()  # SIGKILL: the pidfile and the socket file stay
+    assert os.path.exists(pidfile(running))
+    result = running.probe()
+    assert result.text == ("not ready (exit 69): supervisord is not running (its pidfile %s is stale: no process %d):"
+                           " nothing listens at %s (connection refused)\n" % (
+                               pidfile(running), pid, socket_path(running))), result
+
+
+def test_pidfile_naming_another_process_says_supervisord_is_not_running(container):
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        container.write("/var/run/supervisord.pid", "%d\n" % other.pid)  # pids are reused
+        result = container.probe()
+    finally:
+        other.kill()
+        other.wait()
+    assert result.text == ("not ready (exit 69): supervisord is not running (its pidfile %s is stale: process %d is not"
+                           " supervisord): nothing listens at %s (no such socket)\n" % (
+                               pidfile(container), other.pid, socket_path(container))), result
+
+
+def test_no_pidfile_says_supervisord_is_not_running(container):
+    result = container.probe()
+    assert result.text == ("not ready (exit 69): supervisord is not running (no pidfile %s): nothing listens at %s"
+                           " (no such socket)\n" % (pidfile(container), socket_path(container))), result
+
+
+def test_relative_pidfile_cannot_tell_and_says_what_it_knows(container):
+    """supervisord's default pidfile, supervisord.pid, is in its working
+    directory: the probe cannot know it."""
+    text = open(container.path(CONFIG)).read().replace("pidfile=/var/run/supervisord.pid", "pidfile=supervisord.pid")
+    container.write(CONFIG, text)
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path(container)
+
+
+# -- supervisord over TCP: every form of port= and serverurl ----------------------
+def tcp_config(container, text):
+    container.write(CONFIG, text)
+
+
+@pytest.mark.parametrize(
+    "port,address",
+    [
+        ("127.0.0.1:%d", "http://127.0.0.1:%d"),
+        ("localhost:%d", "http://localhost:%d"),
+        (":%d", "http://localhost:%d"),
+        ("*:%d", "http://localhost:%d"),
+        ("%d", "http://localhost:%d"),
+        ("[::1]:%d", "http://[::1]:%d"),
+        ("  127.0.0.1:%d  ; spaces and a comment", "http://127.0.0.1:%d"),
+    ],
+    ids=["host-port", "name-port", "colon-port", "star-port", "port-alone", "v6-port", "spaced"],
+)
+def test_inet_http_server_port_forms_name_the_address(container, port, address):
+    """Nothing listens there: the refusal names the address as read."""
+    number = free_port()
+    tcp_config(container, "[inet_http_server]\nport = %s\n" % (port % number))
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: connection refused\n" % (
+        address % number), result
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "abc", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+                                  "127.0.0.1:9x", "[::1]", "[::1]:", "[::1]9001", "-1", "+80", "", "localhost",
+                                  "9" * 5000])
+def test_inet_http_server_port_that_is_no_port_means_the_default_socket(container, port):
+    """supervisord refuses such a port; the probe goes on to the default
+    socket, as with no setting at all."""
+    tcp_config(container, "[inet_http_server]\nport = %s\n" % port)
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        socket_path(container)), result
+
+
+@pytest.mark.parametrize(
+    "url,address",
+    [
+        ("http://127.0.0.1:%d", "http://127.0.0.1:%d"),
+        ("http://127.0.0.1:%d/RPC2", "http://127.0.0.1:%d"),
+        ("http://[::1]:%d", "http://[::1]:%d"),
+        ("http://localhost:%d", "http://localhost:%d"),
+    ],
+    ids=["host-port", "with-path", "v6", "name"],
+)
+def test_serverurl_forms_name_the_address(container, url, address):
+    number = free_port()
+    tcp_config(container, "[supervisorctl]\nserverurl = %s\n" % (url % number))
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: connection refused\n" % (
+        address % number), result
+
+
+def test_serverurl_without_a_port_means_port_80(container):
+    tcp_config(container, "[supervisorctl]\nserverurl = http://127.0.0.1\n")
+    result = container.probe()
+    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at http://127.0.0.1:80: "), result
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:0", "http://127.0.0.1:65536", "http://127.0.0.1:x",
+                                 "http://[::1]:", "https://127.0.0.1:9001"])
+def test_serverurl_that_is_no_address_is_ignored(container, url):
+    tcp_config(container, "[supervisorctl]\nserverurl = %s\n" % url)
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        socket_path(container)), result
+
+
+def test_each_form_of_port_reaches_a_real_supervisord_on_tcp(container):
+    number = free_port()
+    text = open(container.path(CONFIG)).read()
+    text = text.replace("[unix_http_server]\nfile=/var/run/supervisor.sock", "[inet_http_server]\nport=127.0.0.1:%d" % number)
+    text = text.replace("serverurl=unix:///var/run/supervisor.sock ; use a unix:// URL  for a unix socket\n", "")
+    container.write(CONFIG, text)
+    container.serverurl = "http://127.0.0.1:%d" % number
+    container.start_supervisord().wait_for_state("EXITED")
+    for form in ("127.0.0.1:%d", ":%d", "*:%d", "%d"):
+        container.write(CONFIG, text.replace("port=127.0.0.1:%d" % number, "port=" + form % number))
+        assert container.probe().text == READY, form
+
+
+@pytest.mark.parametrize("url", ["http://свд:9001", "http://\udcff:9001"], ids=["cyrillic", "not-utf8"])
+def test_serverurl_host_that_is_not_latin1_or_not_utf8_is_69(container, url):
+    """Not 70 (an internal error): the host is sent as IDNA, as http.client
+    does; one that cannot be is not a host name."""
+    for extra in ([], ["--wait", "0.3", "--interval", "0.1"]):
+        result = container.probe("--serverurl", url, "--timeout", "5", *extra)
+        assert result.code == 69, result
+        assert "cannot ask supervisord at http://" in result.text, result
+
+
+def test_config_serverurl_host_that_is_not_utf8_is_69(container):
+    with open(container.path(CONFIG), "wb") as f:
+        f.write(b"[supervisorctl]\nserverurl = http://\xff\xfe:9001\n")
+    result = container.probe("--timeout", "5")
+    assert result.text == "not ready (exit 69): cannot ask supervisord at http://\ufffd\ufffd:9001: %r is not a host name\n" % (
+        "\ufffd\ufffd"), result
+
+
+# -- hostile configs: linear, and every run by its deadline --------------------------
+def test_many_continuation_lines_are_read_in_linear_time(running):
+    running.wait_for_state("EXITED")
+    text = open(running.path(CONFIG)).read()
+    running.write(CONFIG, text + "\n[supervisorctl]\nprompt = a\n" + "  b\n" * 250000)  # just under 1 MiB
+    result = running.probe("--timeout", "1.5")
+    assert result.text == READY, result
+
+
+def test_config_too_long_to_read_by_the_deadline_is_124_saying_so(container):
+    """1 MiB of short lines: linear, but longer than a short deadline."""
+    container.write(CONFIG, "[supervisorctl]\n" + "k = v ; c\n" * 100000)
+    result = container.probe("--timeout", "0.05")
+    assert result.text == "not ready (exit 124): reading %s did not finish within the deadline\n" % (
+        container.path(CONFIG)), result
+
+
+def test_many_unclosed_substitutions_are_expanded_in_linear_time(running):
+    running.wait_for_state("EXITED")
+    running.write(CONFIG, "[supervisorctl]\nserverurl = %s\n[unix_http_server]\nfile = /var/run/supervisor.sock\n"
+                  % ("%(" * 100000))
+    result = running.probe("--timeout", "2")
+    assert result.text == READY, result
+
+
+@pytest.mark.parametrize("files,sections", [(40, 8000), (200, 400)], ids=["large-files", "many-sections"])
+def test_json_on_the_ready_path_ends_by_its_deadline_whatever_the_includes(running, files, sections):
+    """--json tells whether start is final from its settings, which may be in
+    any include: read within the deadline, and not final when it cannot
+    tell in time. Large files, or many sections (supervisord's %(here)s
+    pass visits every section after every file)."""
+    running.wait_for_state("EXITED")
+    for n in range(files):
+        block = "".join("[program:p%d_%d]\ncommand = /bin/true\nenvironment = A=\"%s\"\n" % (n, i, "x" * 60)
+                        for i in range(sections))
+        block = block[: rp.CONFIG_LIMIT - 100]
+        running.write("/etc/supervisor/conf.d/flood-%03d.conf" % n, block[: block.rindex("\n") + 1])
+    result = running.probe("--json", "--timeout", "0.8")
+    record = json.loads(result.text)
+    assert record["code"] == 0 and record["start"]["state"] == "EXITED", result
+    assert record["start"]["final"] is False, result
+    assert result.elapsed < 0.8 + 1.0, result  # the deadline, and the interpreter's start
+
+
+def test_config_that_supervisords_parser_reads_in_quadratic_time_ends_by_the_deadline(container):
+    """configparser's option pattern takes minutes on a long run of spaces
+    before the '=': the failure path does not hand it such a line, and
+    cannot tell whether start is final."""
+    container.write_start("exit 1")
+    container.edit_program("start", autorestart="false")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert json.loads(container.probe("--json").text)["start"]["final"] is True
+    container.write("/etc/supervisor/conf.d/wide.conf", "[program:wide]\nx" + " " * 200000 + "y = 1\n")
+    result = container.probe("--json", "--timeout", "0.8")
+    record = json.loads(result.text)
+    assert record["code"] == 2 and record["start"]["final"] is False, result
+    assert result.elapsed < 0.8 + 1.0, result
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2003", "\u3000", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\u2028"],
+                         ids=lambda c: "U+%04X" % ord(c))
+def test_any_whitespace_before_an_inline_comment_starts_it(running, space):
+    """As configparser (supervisord's parser) sees it: str.isspace()."""
+    running.wait_for_state("EXITED")
+    running.write(CONFIG, "[unix_http_server]\nfile=/var/run/supervisor.sock%s; the socket\n" % space)
+    result = running.probe()
+    assert result.text == READY, result
+
+
+@pytest.mark.parametrize("header", ["[ supervisorctl]", "[supervisorctl ]", "[\u00a0supervisorctl]"])
+def test_section_names_keep_their_spaces(running, header):
+    """configparser keeps what is between the brackets: `[ supervisorctl]` is
+    not supervisorctl's section, so its serverurl is not the address."""
+    running.wait_for_state("EXITED")
+    running.write(CONFIG, "%s\nserverurl = unix:///var/run/elsewhere.sock\n"
+                          "[unix_http_server]\nfile = /var/run/supervisor.sock\n" % header)
+    assert running.probe().text == READY
+
+
+def test_program_section_with_a_space_in_its_name_is_not_starts(container):
+    """`[ program:start]` is no program of supervisord's (configparser keeps
+    the space): its settings are not start's."""
+    container.write_start("exit 1")
+    container.edit_program("start", autorestart="false")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/zz.conf", "[ program:start]\nautorestart = true\n")
+    record = json.loads(container.probe("--json").text)
+    assert record["start"] == {"state": "EXITED", "exitstatus": 1, "final": True}, record
+    assert "supervisord will not restart it (autorestart=false)" in record["reason"], record
