@@ -764,48 +764,58 @@ def check_start(supervisor, root, deadline):
     if supervisor is None:
         return "no supervisord", None
     info = ask_supervisord(supervisor, "supervisor.getProcessInfo", [START_PROGRAM], deadline)
+    count = 1
     if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
-        info = start_in_a_group(supervisor, deadline)  # a second question only where there is no plain start
-        if info is None:
+        found = start_in_a_group(supervisor, deadline)  # a second question only where there is no plain start
+        if found is None:
             return "no %s program" % START_PROGRAM, None
+        info, count = found
     if isinstance(info, tuple):
         raise fault_verdict(info)
     try:
-        return judge_start(info), StartRecord(info, supervisor, root)
+        return judge_start(info, count), StartRecord(info, supervisor, root)
     except StartNotReady as not_ready:
         raise explain_start(not_ready, supervisor, root, deadline) from None
 
 
 def start_in_a_group(supervisor, deadline):
-    """The start program of a [group:NAME] (supervisord calls it NAME:start),
-    from all of supervisord's processes; of several, the first that has not
-    exited 0. None when there is none."""
+    """The processes of program start, however supervisord names them (from
+    all of its processes): a program's processes form a group named after it
+    (start:start_00, ... with numprocs or a process_name of its own), unless
+    it is in a [group:NAME] (NAME:start). Every one must have exited 0: the
+    first that has not, else the first; and how many there are. None when
+    there is none."""
     processes = ask_supervisord(supervisor, "supervisor.getAllProcessInfo", [], deadline)
     if isinstance(processes, tuple):
         raise fault_verdict(processes)
     if not isinstance(processes, list):
         raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for its processes is not a list")
-    starts = [p for p in processes if isinstance(p, dict) and p.get("name") == START_PROGRAM]
+    starts = [p for p in processes if isinstance(p, dict) and START_PROGRAM in (p.get("group"), p.get("name"))]
     failing = [p for p in starts if not (p.get("state") == EXITED and p.get("exitstatus") == 0)]
-    return (failing + starts)[0] if starts else None
+    return ((failing + starts)[0], len(starts)) if starts else None
 
 
-def judge_start(info):
-    """The phrase for a start that exited 0; StartNotReady for any other."""
+def judge_start(info, count=1):
+    """The phrase for a start that exited 0 (each of its `count` processes);
+    StartNotReady for any other."""
     if not isinstance(info, dict) or not is_int(info.get("state")) or not is_int(info.get("exitstatus")):
         raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for %s has no integer state and exitstatus" % START_PROGRAM)
     if info["state"] == EXITED and info["exitstatus"] == 0:
+        if count > 1:
+            return "%s's %d processes exited with status 0" % (START_PROGRAM, count)
         return "%s exited with status 0" % process_name(info)
     raise StartNotReady(info)
 
 
-def process_name(info):
-    """start, or GROUP:start for a start in a [group:GROUP], as supervisorctl
-    names it."""
-    group = info.get("group")
-    if isinstance(group, str) and group and group != START_PROGRAM:
-        return "%s:%s" % (group, START_PROGRAM)
-    return START_PROGRAM
+def process_name(info, default=START_PROGRAM):
+    """A process as supervisorctl names it: NAME when its group is named
+    after it, else GROUP:NAME (a [group:GROUP], or numprocs: start:start_01)."""
+    name, group = info.get("name"), info.get("group")
+    if not isinstance(name, str) or not name:
+        name = default
+    if isinstance(group, str) and group and group != name:
+        return "%s:%s" % (group, name)
+    return name
 
 
 class StartNotReady(Verdict):
