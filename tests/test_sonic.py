@@ -6,12 +6,13 @@ with it. A real supervisord on the fake container, the probe as kubelet runs it.
 
 import json
 import os
+import signal
 import socket
 
 import pytest
 
 import readiness_probe as rp
-from fake_container import PROGRAMS
+from fake_container import PROGRAMS, wait_for
 from misbehaving_server import MisbehavingServer, xmlrpc_answer, xmlrpc_fault
 
 FAILING_START = "echo 'start.sh: cannot render bgpd.conf: template error' >&2\necho 'start.sh: giving up'\nexit 1"
@@ -40,16 +41,41 @@ def test_start_that_was_never_started_says_so_and_names_what_it_waits_for(contai
     )
 
 
-def test_start_blocked_by_a_fatal_dependency_says_why_and_that_it_will_not_change(container):
+def test_start_waiting_for_a_fatal_dependency_is_not_final_it_may_have_reached_the_state_before(container):
+    """The listener counts every state a program has reached since it
+    started: a FATAL program may have been RUNNING before."""
     os.unlink(container.path("/usr/sbin/rsyslogd"))
     container.edit_program("rsyslogd", autostart="true", dependent_startup="false", startretries=0)
     container.start_supervisord().wait_for_state("FATAL", name="rsyslogd")
-    result = container.probe()
-    assert result.code == 2, result
-    assert result.first_line == (
+    result = container.probe("--json")
+    record = json.loads(result.text)
+    assert record["reason"] == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is FATAL "
-        "(can't find command '%s'): this will not change by itself" % container.path("/usr/sbin/rsyslogd")
-    )
+        "(can't find command '%s')" % container.path("/usr/sbin/rsyslogd")), result
+    assert record["start"]["final"] is False
+
+
+def test_wait_goes_on_past_a_dependency_that_ran_then_became_fatal_and_ends_ready(container):
+    """start waits for rsyslogd:running and slowd:running; rsyslogd ran, then
+    failed fast and is FATAL; slowd is still STARTING. The listener starts
+    start once slowd runs: --wait must not give up."""
+    marker = container.path("/run-no-more")
+    container.write("/usr/bin/flaky.sh", "#!/bin/sh\n[ -e %s ] && exit 1\nexec sleep 1000\n" % marker, 0o755)
+    container.edit_program("rsyslogd", command="/usr/bin/flaky.sh", startsecs=1, startretries=0)
+    container.edit_program("slowd", command="sleep 1000", autostart="true", startsecs=6)
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running slowd:running")
+    pid = container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")["pid"]
+    open(marker, "w").close()
+    os.kill(pid, signal.SIGTERM)  # an unexpected exit: restarted, and it fails at once
+    container.wait_for_state("FATAL", name="rsyslogd")
+    assert container.process_info("slowd")["statename"] == "STARTING"
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running and slowd:running, "
+        "and rsyslogd is FATAL (Exited too quickly (process log may have details)), slowd is STARTING"), result
+    result = container.probe("--wait", "30", "--interval", "0.2")
+    assert result.code == 0, result
+    assert result.text.splitlines()[-1].endswith("ready: start exited with status 0; no hook"), result
 
 
 def test_a_dependencys_long_spawn_error_is_cut_to_its_first_120_characters(container):
@@ -61,7 +87,7 @@ def test_a_dependencys_long_spawn_error_is_cut_to_its_first_120_characters(conta
     result = container.probe()
     assert result.first_line == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is FATAL "
-        "(%s): this will not change by itself" % spawnerr[:120]), result
+        "(%s)" % spawnerr[:120]), result
 
 
 def test_start_waiting_for_a_program_supervisord_does_not_have_says_so(container):
@@ -80,6 +106,128 @@ def test_start_not_started_by_the_listener_names_nothing_it_would_wait_for(conta
     container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")
     result = container.probe()
     assert result.first_line == "not ready (exit 2): start has not been started yet", result
+
+
+# -- a dependency supervisord cannot start: the listener's startProcess fails
+# (NO_FILE, NOT_EXECUTABLE) and it stays STOPPED, never started, for good
+def listener_cannot_start_rsyslogd(container):
+    """SONiC's layout (rsyslogd autostart=false, started by the listener);
+    once the listener runs, it has tried and failed."""
+    container.start_supervisord().wait_for_state("RUNNING", name="dependent-startup")
+    wait_for(lambda: container.process_info("rsyslogd")["statename"] == "STOPPED", what="rsyslogd to be STOPPED")
+    assert container.process_info("rsyslogd")["start"] == 0
+
+
+def test_dependency_whose_command_does_not_exist_is_named_and_final(container):
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    listener_cannot_start_rsyslogd(container)
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd cannot be "
+        "started: /usr/sbin/rsyslogd does not exist: this will not change by itself"), result
+    result = container.probe("--wait", "30", "--json")
+    assert result.elapsed < 5, result
+    assert json.loads(result.text)["start"] == {"state": "STOPPED", "exitstatus": None, "final": True}
+
+
+@pytest.mark.parametrize("make,why", [
+    (lambda path: os.chmod(path, 0o644), "/usr/sbin/rsyslogd is not executable"),
+    (lambda path: (os.unlink(path), os.mkdir(path)), "/usr/sbin/rsyslogd is a directory"),
+])
+def test_dependency_whose_command_cannot_be_executed_is_named_and_final(container, make, why):
+    make(container.path("/usr/sbin/rsyslogd"))
+    listener_cannot_start_rsyslogd(container)
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd cannot be "
+        "started: %s: this will not change by itself" % why), result
+
+
+def test_dependency_whose_command_is_on_no_path_is_named_and_final(container):
+    container.edit_program("rsyslogd", command="no-such-rsyslogd -n")
+    listener_cannot_start_rsyslogd(container)
+    result = container.probe(env=dict(os.environ, PATH="/usr/bin:/bin:/opt/bin"))  # the container's PATH, the probe's too
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd cannot be "
+        "started: no-such-rsyslogd is not on PATH (/usr/bin:/bin:/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin)"
+        ": this will not change by itself"), result
+
+
+def test_dependency_whose_command_is_a_link_inside_the_container_is_not_called_missing(container):
+    """A container's absolute link names a path in the container, not on the
+    probe's side (there supervisord cannot follow it: rsyslogd stays STOPPED)."""
+    target = container.path("/usr/lib/rsyslog/rsyslogd")
+    os.makedirs(os.path.dirname(target))
+    os.rename(container.path("/usr/sbin/rsyslogd"), target)
+    os.symlink("/usr/lib/rsyslog/rsyslogd", container.path("/usr/sbin/rsyslogd"))
+    listener_cannot_start_rsyslogd(container)
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED"), result
+
+
+def test_missing_command_of_a_dependency_is_not_final_where_start_waits_for_fatal_too(container):
+    """The probe does not tell who would spawn rsyslogd: spawned by
+    supervisord itself (autostart), a missing command passes through
+    STARTING, BACKOFF and FATAL, and a wait for FATAL may yet be met."""
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running,fatal")
+    listener_cannot_start_rsyslogd(container)
+    record = json.loads(container.probe("--json").text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running,fatal, and rsyslogd is STOPPED")
+    assert record["start"]["final"] is False
+
+
+def test_a_wait_for_no_state_the_listener_knows_is_final(container):
+    """The listener drops states it does not know (STOPPED among them): it
+    waits for nothing it could ever see, and never starts start."""
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:stopped")
+    container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:stopped, and rsyslogd:stopped "
+        "names no state supervisord-dependent-startup waits for (STARTING, RUNNING, BACKOFF, STOPPING, EXITED, "
+        "FATAL): this will not change by itself"), result
+
+
+# -- a dependency in a [group:]: asked as supervisorctl and the listener name it
+def rsyslogd_in_group_base(container):
+    with open(container.path(PROGRAMS), "a") as f:
+        f.write("\n[group:base]\nprograms=rsyslogd\n")
+
+
+def test_dependency_in_a_group_is_found_by_its_full_name(container):
+    rsyslogd_in_group_base(container)
+    container.edit_program("rsyslogd", startsecs=1000)
+    container.start_supervisord().wait_for_state("STARTING", name="base:rsyslogd")
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and base:rsyslogd is STARTING"
+    ), result
+
+
+def test_fatal_dependency_in_a_group_is_seen(container):
+    rsyslogd_in_group_base(container)
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    container.edit_program("rsyslogd", autostart="true", dependent_startup="false", startretries=0)
+    container.start_supervisord().wait_for_state("FATAL", name="base:rsyslogd")
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and base:rsyslogd is FATAL "
+        "(can't find command '%s')" % container.path("/usr/sbin/rsyslogd")), result
+
+
+def test_dependency_in_a_group_whose_command_does_not_exist_is_named_and_final(container):
+    rsyslogd_in_group_base(container)
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    listener_cannot_start_rsyslogd_in_base = lambda: container.process_info("base:rsyslogd")["start"] == 0  # noqa: E731
+    container.start_supervisord().wait_for_state("RUNNING", name="dependent-startup")
+    assert listener_cannot_start_rsyslogd_in_base()
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and base:rsyslogd cannot "
+        "be started: /usr/sbin/rsyslogd does not exist: this will not change by itself"), result
 
 
 # -- start's own last words ----------------------------------------------------
@@ -300,14 +448,37 @@ def test_wait_stops_at_once_on_a_fatal_start(container):
     assert "gave up (can't find command): this will not change by itself" in result.first_line
 
 
-def test_wait_stops_at_once_when_start_waits_for_a_fatal_program(container):
+def test_wait_goes_on_while_start_waits_for_a_fatal_program(container):
     programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.FATAL, spawnerr="can't find command")}
     with scripted_supervisord(container, programs):
-        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "60", "--interval", "1", "--json")
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "1", "--interval", "0.2", "--json")
     record = json.loads(result.text)
-    assert result.elapsed < 30, result
-    assert record["start"] == {"state": "STOPPED", "exitstatus": None, "final": True}
-    assert record["reason"].endswith("rsyslogd is FATAL (can't find command): this will not change by itself")
+    assert result.elapsed >= 1 - 0.2, result
+    assert record["start"] == {"state": "STOPPED", "exitstatus": None, "final": False}
+    assert record["reason"].endswith("it waits for rsyslogd:running, and rsyslogd is FATAL (can't find command)")
+
+
+def test_a_dependency_in_the_state_waited_for_is_said_to_have_reached_it(container):
+    """The gap before the listener acts on rsyslogd's RUNNING: start is
+    started next, not waiting for a state rsyslogd is in."""
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.RUNNING)}
+    with scripted_supervisord(container, programs):
+        result = container.probe("--socket", "/var/run/fake.sock", "--json")
+    record = json.loads(result.text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, which rsyslogd has "
+        "reached (RUNNING): supervisord-dependent-startup starts it next"), result
+    assert record["start"]["final"] is False
+
+
+def test_of_two_dependencies_the_one_in_its_state_is_said_to_have_reached_it(container):
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running featured:exited")
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.RUNNING), "featured": process(10)}
+    with scripted_supervisord(container, programs):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running and featured:exited, and "
+        "rsyslogd has reached it (RUNNING), featured is STARTING"), result
 
 
 def test_a_dependency_in_a_state_supervisor_does_not_define_is_named_by_its_number(container):
