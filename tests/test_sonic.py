@@ -508,6 +508,18 @@ def test_default_exitcodes_are_those_of_the_supervisord_asked(container, version
     assert "exit status 2 is %sin exitcodes=%s, supervisord's default" % ("" if final else "not ", default) in record["reason"]
 
 
+@pytest.mark.parametrize("version,default", [("3.4.0", "exitcodes=0,2, supervisord's default"),
+                                             ("4.2.5", "exitcodes=0, supervisord's default"),
+                                             ("unknown", "supervisord's default exitcodes")])
+def test_default_exitcodes_are_named_for_the_supervisord_asked_whatever_the_status(container, version, default):
+    container.edit_program("start", autorestart="unexpected")
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}, version):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line == (
+        "not ready (exit 2): start exited with status 1; supervisord will restart it (exit status 1 is not in %s); "
+        "its output went to syslog" % default), result
+
+
 def test_start_logging_to_syslog_and_a_file_shows_the_file_and_says_so(container):
     container.edit_program("start", stdout_logfile="/var/log/supervisor/start.log", stdout_syslog="true",
                            stderr_logfile=None, redirect_stderr="true")
