@@ -961,25 +961,25 @@ def dependencies(settings, supervisor, root, deadline):
     listener's startProcess fails with NO_FILE or NOT_EXECUTABLE and the
     program stays STOPPED: no state is ever reached)."""
     settings = settings or {}
-    wanted = settings.get("dependent_startup_wait_for", "").split()
+    wanted = [item for item in settings.get("dependent_startup_wait_for", "").split(" ") if item]  # as the listener splits
     if not wanted or settings.get("dependent_startup", "").lower() not in TRUTHY:
         return "", False
     states, reached, final = [], [], False
     everything = []  # supervisord's processes, asked once, only for a name it does not know
     for item in wanted:
-        name, _, named = item.partition(":")
-        waited = [state for state in (named.upper().split(",") if named else ["RUNNING"]) if state in WAITABLE]
+        name, waited = waited_for(item)
         processes = dependency_processes(name, supervisor, deadline, everything)
-        if not waited:
+        if processes is None:
+            states.append("%s's state is unknown" % name)
+        elif not processes:  # the listener drops a wait for a program it does not have
+            states.append("%s is not a supervisord program" % name)
+        elif not waited:
             states.append("%s names no state supervisord-dependent-startup waits for (%s)" % (item, ", ".join(WAITABLE)))
             final = True
-        elif processes is None:
-            states.append("%s's state is unknown" % name)
-        elif not processes:
-            states.append("%s is not a supervisord program" % name)
         elif all(info["state"] in [STATE_NUMBERS[state] for state in waited] for info in processes):
-            reached.append("%s has reached (%s)" % (name, ", ".join(STATE_NAMES[info["state"]] for info in processes)))
-            states.append(reached[-1].replace(" has reached (", " has reached it (", 1))
+            who = process_name(processes[0], name) if len(processes) == 1 else name
+            reached.append((who, ", ".join(STATE_NAMES[info["state"]] for info in processes)))
+            states.append("%s has reached it (%s)" % reached[-1])
         else:
             for info in processes:
                 why = cannot_be_started(info, waited, name, supervisor.config, root, deadline)
@@ -987,8 +987,17 @@ def dependencies(settings, supervisor, root, deadline):
                 states.append(why or process_phrase(info, name))
     if len(reached) == len(wanted):
         return (": it waits for %s, which %s: supervisord-dependent-startup starts it next"
-                % (" and ".join(wanted), " and ".join(reached))), False
+                % (" and ".join(wanted), " and ".join("%s has reached (%s)" % pair for pair in reached))), False
     return ": it waits for %s, and %s" % (" and ".join(wanted), ", ".join(states)), final
+
+
+def waited_for(item):
+    """NAME and the states of NAME[:STATE,...] as the listener reads them
+    (its ServiceOptions._parse_wait_for): RUNNING unless exactly one ':'
+    names states; those it does not know dropped."""
+    parts = item.split(":")
+    named = [state.upper() for state in parts[1].split(",")] if len(parts) == 2 else ["RUNNING"]
+    return parts[0], [state for state in named if state in WAITABLE]
 
 
 def dependency_processes(name, supervisor, deadline, everything):

@@ -395,14 +395,16 @@ def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
 # -- finality against a scripted supervisord: states a real one passes through too fast to probe
 def scripted_supervisord(container, programs, version="4.3.0"):
     """A fake supervisord on /var/run/fake.sock: getProcessInfo(NAME) answers
-    programs[NAME] (BAD_NAME for others), getSupervisorVersion `version`,
-    anything else a fault."""
+    programs[NAME] (BAD_NAME for others), getAllProcessInfo all of them,
+    getSupervisorVersion `version`, anything else a fault."""
     def answer(request):
         method = request.split(b"<methodName>")[1].split(b"</methodName>")[0].decode()
         if method == "supervisor.getSupervisorVersion":
             return xmlrpc_answer(version)
         if method.startswith("supervisor.tailProcess") and "log" in programs:
             return xmlrpc_answer([programs["log"], 100, False])
+        if method == "supervisor.getAllProcessInfo":
+            return xmlrpc_answer([dict(info, name=name, group=name) for name, info in programs.items() if name != "log"])
         name = request.split(b"<string>")[1].split(b"</string>")[0].decode()
         if method == "supervisor.getProcessInfo" and name in programs:
             return xmlrpc_answer(dict(programs[name], name=name))
@@ -479,6 +481,20 @@ def test_of_two_dependencies_the_one_in_its_state_is_said_to_have_reached_it(con
     assert result.first_line == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running and featured:exited, and "
         "rsyslogd has reached it (RUNNING), featured is STARTING"), result
+
+
+@pytest.mark.parametrize("wait_for,phrase", [
+    ("rsyslogd:running:x", "rsyslogd is STARTING"),  # not one ':': the listener waits for RUNNING
+    ("nosuchd:stopped", "nosuchd is not a supervisord program"),  # the listener drops the wait
+])
+def test_waits_the_listener_reads_otherwise_or_drops_are_not_final(container, wait_for, phrase):
+    container.edit_program("start", dependent_startup_wait_for=wait_for)
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(10)}
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["reason"] == "not ready (exit 2): start has not been started yet: it waits for %s, and %s" % (
+        wait_for, phrase)
+    assert record["start"]["final"] is False
 
 
 def test_a_dependency_in_a_state_supervisor_does_not_define_is_named_by_its_number(container):
