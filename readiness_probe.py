@@ -1060,8 +1060,9 @@ def command_problem(command, root):
     program = words[0]
     if "/" in program:
         return path_problem(program, root) if program.startswith("/") else None
-    path = os.environ.get("PATH", "").split(os.pathsep) + list(SUPERVISORD_PATH)
-    if not all(directory.startswith("/") for directory in path):
+    own = os.environ.get("PATH")
+    path = (own.split(os.pathsep) if own else []) + list(SUPERVISORD_PATH)
+    if not all(directory.startswith("/") for directory in path):  # one relative to supervisord's cwd: unknown
         return None
     problems = [path_problem(os.path.join(directory, program), root) for directory in path]
     if not all(problems):
@@ -1119,6 +1120,7 @@ def stat_in_root(path, root, links=40):
 
 
 def unique(items):
+    """The items in their order, each once."""
     seen = []
     for item in items:
         if item not in seen:

@@ -153,6 +153,17 @@ def test_dependency_whose_command_is_on_no_path_is_named_and_final(container):
         ": this will not change by itself"), result
 
 
+def test_dependency_whose_command_may_be_found_relative_to_supervisords_directory_is_not_final(container):
+    """A relative PATH entry is searched from supervisord's working directory,
+    which the probe does not know."""
+    container.edit_program("rsyslogd", command="no-such-rsyslogd -n")
+    listener_cannot_start_rsyslogd(container)
+    record = json.loads(container.probe("--json", env=dict(os.environ, PATH="/usr/bin:/bin:bin")).text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED")
+    assert record["start"]["final"] is False
+
+
 def test_dependency_whose_command_is_a_link_inside_the_container_is_not_called_missing(container):
     """A container's absolute link names a path in the container, not on the
     probe's side (there supervisord cannot follow it: rsyslogd stays STOPPED)."""
