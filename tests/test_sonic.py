@@ -164,13 +164,30 @@ def test_dependency_whose_command_may_be_found_relative_to_supervisords_director
     assert record["start"]["final"] is False
 
 
-def test_dependency_whose_command_is_a_link_inside_the_container_is_not_called_missing(container):
-    """A container's absolute link names a path in the container, not on the
-    probe's side (there supervisord cannot follow it: rsyslogd stays STOPPED)."""
+@pytest.mark.parametrize("at,link,command", [
+    ("/usr/sbin/rsyslogd", "/usr/lib/rsyslog/rsyslogd", "/usr/sbin/rsyslogd"),  # a container path, not the probe's
+    ("/usr/sbin/rsyslogd", "../lib/./rsyslog/rsyslogd", "/usr/sbin/rsyslogd"),
+    ("/usr/sbin/rsyslog", "/usr/sbin/../lib/rsyslog", "/usr/sbin/rsyslog/rsyslogd"),  # a directory's link
+])
+def test_dependency_whose_command_is_a_link_inside_the_container_is_not_called_missing(container, at, link, command):
+    """Links are followed inside the container. rsyslogd is started by no one
+    here: the probe judges its command as it stands."""
     target = container.path("/usr/lib/rsyslog/rsyslogd")
     os.makedirs(os.path.dirname(target))
     os.rename(container.path("/usr/sbin/rsyslogd"), target)
-    os.symlink("/usr/lib/rsyslog/rsyslogd", container.path("/usr/sbin/rsyslogd"))
+    os.symlink(link, container.path(at))
+    container.edit_program("rsyslogd", command=command + " -n", dependent_startup="false")
+    container.start_supervisord().wait_for_state("FATAL", name="dependent-startup")  # nothing to start: it ended at once
+    result = container.probe("--json")
+    record = json.loads(result.text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED")
+    assert record["start"]["final"] is False
+
+
+def test_dependency_whose_command_is_a_loop_of_links_makes_no_claim(container):
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    os.symlink("/usr/sbin/rsyslogd", container.path("/usr/sbin/rsyslogd"))
     listener_cannot_start_rsyslogd(container)
     result = container.probe()
     assert result.first_line == (
