@@ -110,12 +110,17 @@ def test_start_not_started_by_the_listener_names_nothing_it_would_wait_for(conta
 
 # -- a dependency supervisord cannot start: the listener's startProcess fails
 # (NO_FILE, NOT_EXECUTABLE) and it stays STOPPED, never started, for good
-def listener_cannot_start_rsyslogd(container):
-    """SONiC's layout (rsyslogd autostart=false, started by the listener);
-    once the listener runs, it has tried and failed."""
-    container.start_supervisord().wait_for_state("RUNNING", name="dependent-startup")
-    wait_for(lambda: container.process_info("rsyslogd")["statename"] == "STOPPED", what="rsyslogd to be STOPPED")
-    assert container.process_info("rsyslogd")["start"] == 0
+def listener_cannot_start_rsyslogd(container, name="rsyslogd"):
+    """SONiC's layout (rsyslogd autostart=false, started by the listener):
+    waits until the listener has tried and supervisord refused (its log)."""
+    container.start_supervisord()
+
+    def refused():
+        log = container.rpc().supervisor.tailProcessStderrLog("dependent-startup", 0, 100000)[0]
+        return "Error when starting service 'rsyslogd'" in log
+    wait_for(refused, what="the listener to be refused rsyslogd")
+    assert container.process_info(name)["statename"] == "STOPPED"
+    assert container.process_info(name)["start"] == 0
 
 
 def test_dependency_whose_command_does_not_exist_is_named_and_final(container):
@@ -249,9 +254,7 @@ def test_fatal_dependency_in_a_group_is_seen(container):
 def test_dependency_in_a_group_whose_command_does_not_exist_is_named_and_final(container):
     rsyslogd_in_group_base(container)
     os.unlink(container.path("/usr/sbin/rsyslogd"))
-    listener_cannot_start_rsyslogd_in_base = lambda: container.process_info("base:rsyslogd")["start"] == 0  # noqa: E731
-    container.start_supervisord().wait_for_state("RUNNING", name="dependent-startup")
-    assert listener_cannot_start_rsyslogd_in_base()
+    listener_cannot_start_rsyslogd(container, "base:rsyslogd")
     result = container.probe()
     assert result.first_line == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and base:rsyslogd cannot "
