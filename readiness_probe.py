@@ -83,6 +83,14 @@ LEFT_BEHIND = "; a process of the hook, killed, did not end by the deadline (stu
 TRUTHY = ("true", "1", "on", "yes")
 FALSY = ("false", "0", "off", "no")
 
+# supervisord-dependent-startup's states a program can wait for (its
+# ServiceOptions.valid_wait_on_states; it drops any other).
+WAITABLE = ("STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL")
+# Where supervisord may look for a command named without a '/', besides the
+# probe's own PATH: supervisord's default when it has no PATH (/bin, /usr/bin,
+# /usr/local/bin), and the rest of the PATH images usually set.
+SUPERVISORD_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
 # supervisord's own numbers (supervisor.xmlrpc.Faults, supervisor.states.ProcessStates).
 FAULT_BAD_NAME = 10
 STOPPED = 0
@@ -99,6 +107,7 @@ STATE_NAMES = {
     200: "FATAL",
     1000: "UNKNOWN",
 }
+STATE_NUMBERS = dict((name, number) for number, name in STATE_NAMES.items())
 STATE_MEANINGS = {
     "STOPPED": "it was stopped before it finished",
     "STARTING": "start.sh has not finished",
@@ -940,48 +949,58 @@ def check_start(supervisor, root, deadline):
     if supervisor is None:
         return "no supervisord", None
     info = ask_supervisord(supervisor, "supervisor.getProcessInfo", [START_PROGRAM], deadline)
+    count = 1
     if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
-        info = start_in_a_group(supervisor, deadline)  # a second question only where there is no plain start
-        if info is None:
+        found = start_in_a_group(supervisor, deadline)  # a second question only where there is no plain start
+        if found is None:
             return "no %s program" % START_PROGRAM, None
+        info, count = found
     if isinstance(info, tuple):
         raise fault_verdict(info)
     try:
-        return judge_start(info), StartRecord(info, supervisor, root, deadline=deadline)
+        return judge_start(info, count), StartRecord(info, supervisor, root, deadline=deadline)
     except StartNotReady as not_ready:
         raise explain_start(not_ready, supervisor, root, deadline) from None
 
 
 def start_in_a_group(supervisor, deadline):
-    """The start program of a [group:NAME] (supervisord calls it NAME:start),
-    from all of supervisord's processes; of several, the first that has not
-    exited 0. None when there is none."""
+    """The processes of program start, however supervisord names them (from
+    all of its processes): a program's processes form a group named after it
+    (start:start_00, ... with numprocs or a process_name of its own), unless
+    it is in a [group:NAME] (NAME:start). Every one must have exited 0: the
+    first that has not, else the first; and how many there are. None when
+    there is none."""
     processes = ask_supervisord(supervisor, "supervisor.getAllProcessInfo", [], deadline)
     if isinstance(processes, tuple):
         raise fault_verdict(processes)
     if not isinstance(processes, list):
         raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for its processes is not a list")
-    starts = [p for p in processes if isinstance(p, dict) and p.get("name") == START_PROGRAM]
+    starts = [p for p in processes if isinstance(p, dict) and START_PROGRAM in (p.get("group"), p.get("name"))]
     failing = [p for p in starts if not (p.get("state") == EXITED and p.get("exitstatus") == 0)]
-    return (failing + starts)[0] if starts else None
+    return ((failing + starts)[0], len(starts)) if starts else None
 
 
-def judge_start(info):
-    """The phrase for a start that exited 0; StartNotReady for any other."""
+def judge_start(info, count=1):
+    """The phrase for a start that exited 0 (each of its `count` processes);
+    StartNotReady for any other."""
     if not isinstance(info, dict) or not is_int(info.get("state")) or not is_int(info.get("exitstatus")):
         raise Verdict(EXIT_SUPERVISOR, "supervisord's answer for %s has no integer state and exitstatus" % START_PROGRAM)
     if info["state"] == EXITED and info["exitstatus"] == 0:
+        if count > 1:
+            return "%s's %d processes exited with status 0" % (START_PROGRAM, count)
         return "%s exited with status 0" % process_name(info)
     raise StartNotReady(info)
 
 
-def process_name(info):
-    """start, or GROUP:start for a start in a [group:GROUP], as supervisorctl
-    names it."""
-    group = info.get("group")
-    if isinstance(group, str) and group and group != START_PROGRAM:
-        return "%s:%s" % (group, START_PROGRAM)
-    return START_PROGRAM
+def process_name(info, default=START_PROGRAM):
+    """A process as supervisorctl names it: NAME when its group is named
+    after it, else GROUP:NAME (a [group:GROUP], or numprocs: start:start_01)."""
+    name, group = info.get("name"), info.get("group")
+    if not isinstance(name, str) or not name:
+        name = default
+    if isinstance(group, str) and group and group != name:
+        return "%s:%s" % (group, name)
+    return name
 
 
 class StartNotReady(Verdict):
@@ -1043,7 +1062,7 @@ def explain_start(not_ready, supervisor, root, deadline):
     final, why = will_not_change(info, settings, lambda: ask_or_none(supervisor, "supervisor.getSupervisorVersion", [], deadline))
     reason = not_ready.reason
     if info["state"] == STOPPED and info.get("start") == 0:
-        waits, blocked = dependencies(settings, supervisor, deadline)
+        waits, blocked = dependencies(settings, supervisor, root, deadline)
         reason += waits
         final = final or blocked
     elif why:
@@ -1081,22 +1100,24 @@ def will_not_change(info, settings, supervisor_version):
     if "exitcodes" in settings:
         codes, source = settings["exitcodes"], "exitcodes=%s" % settings["exitcodes"]
     else:
-        codes = default_exitcodes(status, supervisor_version)
-        source = "exitcodes=%s, supervisord's default" % codes
+        codes = default_exitcodes(supervisor_version)
+        if codes is None and status == 2:  # 0 or 0,2: only for status 2 do they differ
+            return None, None
+        source = "exitcodes=%s, supervisord's default" % codes if codes else "supervisord's default exitcodes"
+        codes = codes or "0"
     try:
         expected = [int(code) for code in codes.split(",")]
-    except (AttributeError, ValueError):  # no default known, or not a list of numbers
+    except (AttributeError, ValueError):  # not a list of numbers
         return None, None
     if status in expected:
         return True, "exit status %d is in %s" % (status, source)
     return False, "exit status %d is not in %s" % (status, source)
 
 
-def default_exitcodes(status, supervisor_version):
-    """supervisord's default exitcodes: 0 since 4.0, 0,2 before. The version
-    is asked for only when it makes a difference; None if it is not known."""
-    if status != 2:
-        return "0"
+def default_exitcodes(supervisor_version):
+    """supervisord's default exitcodes, "0" since 4.0, "0,2" before, for the
+    version of the supervisord asked (a failing start asks it: the words
+    name the default whatever the status); None if it is not known."""
     version = supervisor_version() if supervisor_version else None
     major = version.split(".")[0] if isinstance(version, str) else ""
     if not major or major.strip("0123456789"):
@@ -1104,29 +1125,186 @@ def default_exitcodes(status, supervisor_version):
     return "0" if int(major) >= 4 else "0,2"
 
 
-def dependencies(settings, supervisor, deadline):
+def dependencies(settings, supervisor, root, deadline):
     """What start waits for, when supervisord-dependent-startup starts it
     (dependent_startup=true, dependent_startup_wait_for=NAME[:STATE,...] ...,
     RUNNING when no state is named), and the state of each, as a phrase; and
-    whether start can never start: one of them is FATAL, not a state waited for."""
+    whether start can never be started, by the listener's own rules.
+
+    The listener starts start once every program it waits for has reached
+    one of the states named, at any time since the listener started (its
+    has_reached_states), not only now: a FATAL program may have been RUNNING
+    before, so FATAL is never final. Final only where no such state can ever
+    be reached: no state the listener knows is named (it drops the others),
+    or the program was never started and its command cannot be (the
+    listener's startProcess fails with NO_FILE or NOT_EXECUTABLE and the
+    program stays STOPPED: no state is ever reached)."""
     settings = settings or {}
-    wanted = settings.get("dependent_startup_wait_for", "").split()
+    wanted = [item for item in settings.get("dependent_startup_wait_for", "").split(" ") if item]  # as the listener splits
     if not wanted or settings.get("dependent_startup", "").lower() not in TRUTHY:
         return "", False
-    states, blocked = [], False
+    states, reached, final = [], [], False
+    everything = []  # supervisord's processes, asked once, only for a name it does not know
     for item in wanted:
-        name, _, waited_for = item.partition(":")
-        info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
-        if isinstance(info, dict) and is_int(info.get("state")):
-            state = STATE_NAMES.get(info["state"], "in state %d" % info["state"])
-            spawnerr = as_text(info.get("spawnerr") or "")[:SPAWNERR_LIMIT]
-            states.append("%s is %s%s" % (name, state, " (%s)" % spawnerr if spawnerr else ""))
-            blocked = blocked or (state == "FATAL" and "FATAL" not in waited_for.upper().split(","))
-        elif isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
-            states.append("%s is not a supervisord program" % name)
-        else:
+        name, waited = waited_for(item)
+        processes = dependency_processes(name, supervisor, deadline, everything)
+        if processes is None:
             states.append("%s's state is unknown" % name)
-    return ": it waits for %s, and %s" % (" and ".join(wanted), ", ".join(states)), blocked
+        elif not processes:  # the listener drops a wait for a program it does not have
+            states.append("%s is not a supervisord program" % name)
+        elif not waited:
+            states.append("%s names no state supervisord-dependent-startup waits for (%s)" % (item, ", ".join(WAITABLE)))
+            final = True
+        elif all(info["state"] in [STATE_NUMBERS[state] for state in waited] for info in processes):
+            who = process_name(processes[0], name) if len(processes) == 1 else name
+            reached.append((who, ", ".join(STATE_NAMES[info["state"]] for info in processes)))
+            states.append("%s has reached it (%s)" % reached[-1])
+        else:
+            for info in processes:
+                why = cannot_be_started(info, waited, name, supervisor.config, root, deadline)
+                final = final or bool(why)
+                states.append(why or process_phrase(info, name))
+    if len(reached) == len(wanted):
+        return (": it waits for %s, which %s: supervisord-dependent-startup starts it next"
+                % (" and ".join(wanted), " and ".join("%s has reached (%s)" % pair for pair in reached))), False
+    return ": it waits for %s, and %s" % (" and ".join(wanted), ", ".join(states)), final
+
+
+def waited_for(item):
+    """NAME and the states of NAME[:STATE,...] as the listener reads them
+    (its ServiceOptions._parse_wait_for): RUNNING unless exactly one ':'
+    names states; those it does not know dropped."""
+    parts = item.split(":")
+    named = [state.upper() for state in parts[1].split(",")] if len(parts) == 2 else ["RUNNING"]
+    return parts[0], [state for state in named if state in WAITABLE]
+
+
+def dependency_processes(name, supervisor, deadline, everything):
+    """The processes of program NAME, as the listener names programs in
+    dependent_startup_wait_for (by [program:NAME]): NAME itself, else (on
+    BAD_NAME) from all of supervisord's processes, those of group NAME
+    (numprocs) or named NAME in a [group:]; [] when there are none; None when
+    supervisord's answers make no sense."""
+    info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
+    if isinstance(info, dict):
+        processes = [info]
+    elif isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
+        if not everything:
+            everything.append(ask_or_none(supervisor, "supervisor.getAllProcessInfo", [], deadline))
+        if not isinstance(everything[0], list):
+            return None
+        processes = [p for p in everything[0] if isinstance(p, dict) and name in (p.get("group"), p.get("name"))]
+    else:
+        return None
+    if not all(isinstance(p, dict) and is_int(p.get("state")) for p in processes):
+        return None
+    return processes
+
+
+def process_phrase(info, name):
+    state = STATE_NAMES.get(info["state"], "in state %d" % info["state"])
+    spawnerr = as_text(info.get("spawnerr") or "")[:SPAWNERR_LIMIT]
+    return "%s is %s%s" % (process_name(info, name), state, " (%s)" % spawnerr if spawnerr else "")
+
+
+def cannot_be_started(info, waited, name, config, root, deadline):
+    """'NAME cannot be started: PATH does not exist' (is not executable, ...)
+    for a program that was never started and whose command supervisord
+    cannot run; None when it could be, or that cannot be told. A spawn that
+    fails on its own (autostart) passes through STARTING, BACKOFF and FATAL:
+    then those states may yet be reached, and nothing is claimed."""
+    if info["state"] != STOPPED or info.get("start") != 0 or set(waited) & set(("STARTING", "BACKOFF", "FATAL")):
+        return None
+    settings = program_settings(config, root, name, deadline)
+    why = command_problem((settings or {}).get("command", ""), root)
+    return "%s cannot be started: %s" % (process_name(info, name), why) if why else None
+
+
+def command_problem(command, root):
+    """Why supervisord cannot run a command (its get_execv_args): the first
+    word is a path when it holds a '/', else it is searched on supervisord's
+    PATH. The probe cannot see supervisord's environment; it searches every
+    directory supervisord's PATH is likely to hold: the probe's own PATH (an
+    exec probe runs with the container's environment, as supervisord does),
+    supervisord's own default and the images' usual one. None when it can
+    run, or that cannot be told (a relative path, an expansion left, ...)."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if not words or "%(" in words[0]:
+        return None
+    program = words[0]
+    if "/" in program:
+        return path_problem(program, root) if program.startswith("/") else None
+    own = os.environ.get("PATH")
+    path = (own.split(os.pathsep) if own else []) + list(SUPERVISORD_PATH)
+    if not all(directory.startswith("/") for directory in path):  # one relative to supervisord's cwd: unknown
+        return None
+    problems = [path_problem(os.path.join(directory, program), root) for directory in path]
+    if not all(problems):
+        return None
+    found = [problem for problem in problems if not problem.endswith(" does not exist")]
+    if found:  # supervisord takes the first that exists
+        return found[0]
+    return "%s is not on PATH (%s)" % (program, ":".join(unique(path)))
+
+
+def path_problem(path, root):
+    """'PATH does not exist' / 'is a directory' / 'is not executable' (no x
+    bit: supervisord's own check), None when it can be run or that cannot be
+    told."""
+    import errno
+    import stat
+
+    try:
+        mode = stat_in_root(path, root).st_mode
+    except OSError as error:
+        return "%s does not exist" % path if error.errno in (errno.ENOENT, errno.ENOTDIR) else None
+    if stat.S_ISDIR(mode):
+        return "%s is a directory" % path
+    if not stat.S_IMODE(mode) & 0o111:
+        return "%s is not executable" % path
+    return None
+
+
+def stat_in_root(path, root, links=40):
+    """os.stat of a container path, its symbolic links followed inside the
+    root (an absolute link names a container path), at most `links` of them."""
+    if os.path.realpath(root) == "/":
+        return os.stat(path)
+    import errno
+
+    parts, done = path.split("/"), ""
+    while parts:
+        part = parts.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            done = os.path.dirname(done)
+            continue
+        host = under_root(root, done + "/" + part)
+        if not os.path.islink(host):
+            done += "/" + part
+            continue
+        links -= 1
+        if links < 0:
+            raise OSError(errno.ELOOP, "too many symbolic links")
+        target = os.readlink(host)
+        done = "" if target.startswith("/") else done
+        parts = target.split("/") + parts
+    return os.stat(under_root(root, done or "/"))
+
+
+def unique(items):
+    """The items in their order, each once."""
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
 
 
 def start_log(info, settings, supervisor, root, deadline):

@@ -64,6 +64,41 @@ def test_failed_start_in_a_group_shows_its_log(container):
         container.path("/var/log/supervisor/start.log")), result
 
 
+# -- start whose processes supervisord names start:NAME (numprocs, process_name)
+def start_with_processes(container, start_sh, **settings):
+    """start as several processes, started by the dependent-startup listener
+    (startProcessGroup), each running start.sh with its own
+    SUPERVISOR_PROCESS_NAME; waits until the listener has seen them all exit."""
+    container.edit_program("start", **settings)
+    container.write_start(start_sh)
+    container.start_supervisord()
+    wait_for(lambda: container.process_info("featured")["start"] > 0, what="the listener to see start's processes exit")
+
+
+def test_start_with_numprocs_is_ready_only_when_every_process_exited_0(container):
+    start_with_processes(container, "exit 0", numprocs=2, process_name="%(program_name)s_%(process_num)02d")
+    result = container.probe()
+    assert result.text == "ready: start's 2 processes exited with status 0; no hook\n", result
+
+
+def test_start_with_numprocs_names_the_first_process_that_did_not_exit_0(container):
+    start_with_processes(container, '[ "$SUPERVISOR_PROCESS_NAME" = start_01 ] && exit 1; exit 0',
+                         numprocs=2, process_name="%(program_name)s_%(process_num)02d")
+    result = container.probe()
+    assert result.code == 2, result
+    assert result.first_line == (
+        "not ready (exit 2): start:start_01 exited with status 1, and supervisord will not restart it "
+        "(autorestart=false): this will not change by itself; its output went to syslog"), result
+
+
+def test_start_with_a_process_name_of_its_own_is_judged_while_it_runs(container):
+    container.edit_program("start", process_name="init")
+    container.write_start("sleep 1000")
+    container.start_supervisord().wait_for_state("RUNNING", name="start:init")
+    result = container.probe()
+    assert result.first_line == "not ready (exit 2): start:init is RUNNING: start.sh has not finished", result
+
+
 def answers_by_method(answers):
     """A server's answer to each XML-RPC method; a fault to any other."""
     def answer(request):

@@ -6,12 +6,13 @@ with it. A real supervisord on the fake container, the probe as kubelet runs it.
 
 import json
 import os
+import signal
 import socket
 
 import pytest
 
 import readiness_probe as rp
-from fake_container import PROGRAMS
+from fake_container import PROGRAMS, wait_for
 from misbehaving_server import MisbehavingServer, xmlrpc_answer, xmlrpc_fault
 
 FAILING_START = "echo 'start.sh: cannot render bgpd.conf: template error' >&2\necho 'start.sh: giving up'\nexit 1"
@@ -40,16 +41,41 @@ def test_start_that_was_never_started_says_so_and_names_what_it_waits_for(contai
     )
 
 
-def test_start_blocked_by_a_fatal_dependency_says_why_and_that_it_will_not_change(container):
+def test_start_waiting_for_a_fatal_dependency_is_not_final_it_may_have_reached_the_state_before(container):
+    """The listener counts every state a program has reached since it
+    started: a FATAL program may have been RUNNING before."""
     os.unlink(container.path("/usr/sbin/rsyslogd"))
     container.edit_program("rsyslogd", autostart="true", dependent_startup="false", startretries=0)
     container.start_supervisord().wait_for_state("FATAL", name="rsyslogd")
-    result = container.probe()
-    assert result.code == 2, result
-    assert result.first_line == (
+    result = container.probe("--json")
+    record = json.loads(result.text)
+    assert record["reason"] == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is FATAL "
-        "(can't find command '%s'): this will not change by itself" % container.path("/usr/sbin/rsyslogd")
-    )
+        "(can't find command '%s')" % container.path("/usr/sbin/rsyslogd")), result
+    assert record["start"]["final"] is False
+
+
+def test_wait_goes_on_past_a_dependency_that_ran_then_became_fatal_and_ends_ready(container):
+    """start waits for rsyslogd:running and slowd:running; rsyslogd ran, then
+    failed fast and is FATAL; slowd is still STARTING. The listener starts
+    start once slowd runs: --wait must not give up."""
+    marker = container.path("/run-no-more")
+    container.write("/usr/bin/flaky.sh", "#!/bin/sh\n[ -e %s ] && exit 1\nexec sleep 1000\n" % marker, 0o755)
+    container.edit_program("rsyslogd", command="/usr/bin/flaky.sh", startsecs=1, startretries=0)
+    container.edit_program("slowd", command="sleep 1000", autostart="true", startsecs=6)
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running slowd:running")
+    pid = container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")["pid"]
+    open(marker, "w").close()
+    os.kill(pid, signal.SIGTERM)  # an unexpected exit: restarted, and it fails at once
+    container.wait_for_state("FATAL", name="rsyslogd")
+    assert container.process_info("slowd")["statename"] == "STARTING"
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running and slowd:running, "
+        "and rsyslogd is FATAL (Exited too quickly (process log may have details)), slowd is STARTING"), result
+    result = container.probe("--wait", "30", "--interval", "0.2")
+    assert result.code == 0, result
+    assert result.text.splitlines()[-1].endswith("ready: start exited with status 0; no hook"), result
 
 
 def test_a_dependencys_long_spawn_error_is_cut_to_its_first_120_characters(container):
@@ -61,7 +87,7 @@ def test_a_dependencys_long_spawn_error_is_cut_to_its_first_120_characters(conta
     result = container.probe()
     assert result.first_line == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is FATAL "
-        "(%s): this will not change by itself" % spawnerr[:120]), result
+        "(%s)" % spawnerr[:120]), result
 
 
 def test_start_waiting_for_a_program_supervisord_does_not_have_says_so(container):
@@ -80,6 +106,159 @@ def test_start_not_started_by_the_listener_names_nothing_it_would_wait_for(conta
     container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")
     result = container.probe()
     assert result.first_line == "not ready (exit 2): start has not been started yet", result
+
+
+# -- a dependency supervisord cannot start: the listener's startProcess fails
+# (NO_FILE, NOT_EXECUTABLE) and it stays STOPPED, never started, for good
+def listener_cannot_start_rsyslogd(container, name="rsyslogd"):
+    """SONiC's layout (rsyslogd autostart=false, started by the listener):
+    waits until the listener has tried and supervisord refused (its log)."""
+    container.start_supervisord()
+
+    def refused():
+        log = container.rpc().supervisor.tailProcessStderrLog("dependent-startup", 0, 100000)[0]
+        return "Error when starting service 'rsyslogd'" in log
+    wait_for(refused, what="the listener to be refused rsyslogd")
+    assert container.process_info(name)["statename"] == "STOPPED"
+    assert container.process_info(name)["start"] == 0
+
+
+def test_dependency_whose_command_does_not_exist_is_named_and_final(container):
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    listener_cannot_start_rsyslogd(container)
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd cannot be "
+        "started: /usr/sbin/rsyslogd does not exist: this will not change by itself"), result
+    result = container.probe("--wait", "30", "--json")
+    assert result.elapsed < 5, result
+    assert json.loads(result.text)["start"] == {"state": "STOPPED", "exitstatus": None, "final": True}
+
+
+@pytest.mark.parametrize("make,why", [
+    (lambda path: os.chmod(path, 0o644), "/usr/sbin/rsyslogd is not executable"),
+    (lambda path: (os.unlink(path), os.mkdir(path)), "/usr/sbin/rsyslogd is a directory"),
+])
+def test_dependency_whose_command_cannot_be_executed_is_named_and_final(container, make, why):
+    make(container.path("/usr/sbin/rsyslogd"))
+    listener_cannot_start_rsyslogd(container)
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd cannot be "
+        "started: %s: this will not change by itself" % why), result
+
+
+def test_dependency_whose_command_is_on_no_path_is_named_and_final(container):
+    container.edit_program("rsyslogd", command="no-such-rsyslogd -n")
+    listener_cannot_start_rsyslogd(container)
+    result = container.probe(env=dict(os.environ, PATH="/usr/bin:/bin:/opt/bin"))  # the container's PATH, the probe's too
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd cannot be "
+        "started: no-such-rsyslogd is not on PATH (/usr/bin:/bin:/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin)"
+        ": this will not change by itself"), result
+
+
+def test_dependency_whose_command_may_be_found_relative_to_supervisords_directory_is_not_final(container):
+    """A relative PATH entry is searched from supervisord's working directory,
+    which the probe does not know."""
+    container.edit_program("rsyslogd", command="no-such-rsyslogd -n")
+    listener_cannot_start_rsyslogd(container)
+    record = json.loads(container.probe("--json", env=dict(os.environ, PATH="/usr/bin:/bin:bin")).text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED")
+    assert record["start"]["final"] is False
+
+
+@pytest.mark.parametrize("at,link,command", [
+    ("/usr/sbin/rsyslogd", "/usr/lib/rsyslog/rsyslogd", "/usr/sbin/rsyslogd"),  # a container path, not the probe's
+    ("/usr/sbin/rsyslogd", "../lib/./rsyslog/rsyslogd", "/usr/sbin/rsyslogd"),
+    ("/usr/sbin/rsyslog", "/usr/sbin/../lib/rsyslog", "/usr/sbin/rsyslog/rsyslogd"),  # a directory's link
+])
+def test_dependency_whose_command_is_a_link_inside_the_container_is_not_called_missing(container, at, link, command):
+    """Links are followed inside the container. rsyslogd is started by no one
+    here: the probe judges its command as it stands."""
+    target = container.path("/usr/lib/rsyslog/rsyslogd")
+    os.makedirs(os.path.dirname(target))
+    os.rename(container.path("/usr/sbin/rsyslogd"), target)
+    os.symlink(link, container.path(at))
+    container.edit_program("rsyslogd", command=command + " -n", dependent_startup="false")
+    container.start_supervisord().wait_for_state("FATAL", name="dependent-startup")  # nothing to start: it ended at once
+    result = container.probe("--json")
+    record = json.loads(result.text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED")
+    assert record["start"]["final"] is False
+
+
+def test_dependency_whose_command_is_a_loop_of_links_makes_no_claim(container):
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    os.symlink("/usr/sbin/rsyslogd", container.path("/usr/sbin/rsyslogd"))
+    listener_cannot_start_rsyslogd(container)
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED"), result
+
+
+def test_missing_command_of_a_dependency_is_not_final_where_start_waits_for_fatal_too(container):
+    """The probe does not tell who would spawn rsyslogd: spawned by
+    supervisord itself (autostart), a missing command passes through
+    STARTING, BACKOFF and FATAL, and a wait for FATAL may yet be met."""
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running,fatal")
+    listener_cannot_start_rsyslogd(container)
+    record = json.loads(container.probe("--json").text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running,fatal, and rsyslogd is STOPPED")
+    assert record["start"]["final"] is False
+
+
+def test_a_wait_for_no_state_the_listener_knows_is_final(container):
+    """The listener drops states it does not know (STOPPED among them): it
+    waits for nothing it could ever see, and never starts start."""
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:stopped")
+    container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:stopped, and rsyslogd:stopped "
+        "names no state supervisord-dependent-startup waits for (STARTING, RUNNING, BACKOFF, STOPPING, EXITED, "
+        "FATAL): this will not change by itself"), result
+
+
+# -- a dependency in a [group:]: asked as supervisorctl and the listener name it
+def rsyslogd_in_group_base(container):
+    with open(container.path(PROGRAMS), "a") as f:
+        f.write("\n[group:base]\nprograms=rsyslogd\n")
+
+
+def test_dependency_in_a_group_is_found_by_its_full_name(container):
+    rsyslogd_in_group_base(container)
+    container.edit_program("rsyslogd", startsecs=1000)
+    container.start_supervisord().wait_for_state("STARTING", name="base:rsyslogd")
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and base:rsyslogd is STARTING"
+    ), result
+
+
+def test_fatal_dependency_in_a_group_is_seen(container):
+    rsyslogd_in_group_base(container)
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    container.edit_program("rsyslogd", autostart="true", dependent_startup="false", startretries=0)
+    container.start_supervisord().wait_for_state("FATAL", name="base:rsyslogd")
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and base:rsyslogd is FATAL "
+        "(can't find command '%s')" % container.path("/usr/sbin/rsyslogd")), result
+
+
+def test_dependency_in_a_group_whose_command_does_not_exist_is_named_and_final(container):
+    rsyslogd_in_group_base(container)
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    listener_cannot_start_rsyslogd(container, "base:rsyslogd")
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and base:rsyslogd cannot "
+        "be started: /usr/sbin/rsyslogd does not exist: this will not change by itself"), result
 
 
 # -- start's own last words ----------------------------------------------------
@@ -247,14 +426,16 @@ def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
 # -- finality against a scripted supervisord: states a real one passes through too fast to probe
 def scripted_supervisord(container, programs, version="4.3.0"):
     """A fake supervisord on /var/run/fake.sock: getProcessInfo(NAME) answers
-    programs[NAME] (BAD_NAME for others), getSupervisorVersion `version`,
-    anything else a fault."""
+    programs[NAME] (BAD_NAME for others), getAllProcessInfo all of them,
+    getSupervisorVersion `version`, anything else a fault."""
     def answer(request):
         method = request.split(b"<methodName>")[1].split(b"</methodName>")[0].decode()
         if method == "supervisor.getSupervisorVersion":
             return xmlrpc_answer(version)
         if method.startswith("supervisor.tailProcess") and "log" in programs:
             return xmlrpc_answer([programs["log"], 100, False])
+        if method == "supervisor.getAllProcessInfo":
+            return xmlrpc_answer([dict(info, name=name, group=name) for name, info in programs.items() if name != "log"])
         name = request.split(b"<string>")[1].split(b"</string>")[0].decode()
         if method == "supervisor.getProcessInfo" and name in programs:
             return xmlrpc_answer(dict(programs[name], name=name))
@@ -301,14 +482,51 @@ def test_wait_stops_at_once_on_a_fatal_start(container):
     assert "gave up (can't find command): this will not change by itself" in result.first_line
 
 
-def test_wait_stops_at_once_when_start_waits_for_a_fatal_program(container):
+def test_wait_goes_on_while_start_waits_for_a_fatal_program(container):
     programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.FATAL, spawnerr="can't find command")}
     with scripted_supervisord(container, programs):
-        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "60", "--interval", "1", "--json")
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "1", "--interval", "0.2", "--json")
     record = json.loads(result.text)
-    assert result.elapsed < 30, result
-    assert record["start"] == {"state": "STOPPED", "exitstatus": None, "final": True}
-    assert record["reason"].endswith("rsyslogd is FATAL (can't find command): this will not change by itself")
+    assert result.elapsed >= 1 - 0.2, result
+    assert record["start"] == {"state": "STOPPED", "exitstatus": None, "final": False}
+    assert record["reason"].endswith("it waits for rsyslogd:running, and rsyslogd is FATAL (can't find command)")
+
+
+def test_a_dependency_in_the_state_waited_for_is_said_to_have_reached_it(container):
+    """The gap before the listener acts on rsyslogd's RUNNING: start is
+    started next, not waiting for a state rsyslogd is in."""
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.RUNNING)}
+    with scripted_supervisord(container, programs):
+        result = container.probe("--socket", "/var/run/fake.sock", "--json")
+    record = json.loads(result.text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, which rsyslogd has "
+        "reached (RUNNING): supervisord-dependent-startup starts it next"), result
+    assert record["start"]["final"] is False
+
+
+def test_of_two_dependencies_the_one_in_its_state_is_said_to_have_reached_it(container):
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:running featured:exited")
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.RUNNING), "featured": process(10)}
+    with scripted_supervisord(container, programs):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running and featured:exited, and "
+        "rsyslogd has reached it (RUNNING), featured is STARTING"), result
+
+
+@pytest.mark.parametrize("wait_for,phrase", [
+    ("rsyslogd:running:x", "rsyslogd is STARTING"),  # not one ':': the listener waits for RUNNING
+    ("nosuchd:stopped", "nosuchd is not a supervisord program"),  # the listener drops the wait
+])
+def test_waits_the_listener_reads_otherwise_or_drops_are_not_final(container, wait_for, phrase):
+    container.edit_program("start", dependent_startup_wait_for=wait_for)
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(10)}
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["reason"] == "not ready (exit 2): start has not been started yet: it waits for %s, and %s" % (
+        wait_for, phrase)
+    assert record["start"]["final"] is False
 
 
 def test_a_dependency_in_a_state_supervisor_does_not_define_is_named_by_its_number(container):
@@ -336,6 +554,18 @@ def test_default_exitcodes_are_those_of_the_supervisord_asked(container, version
     assert record["start"]["final"] is final
     default = "0,2" if final else "0"
     assert "exit status 2 is %sin exitcodes=%s, supervisord's default" % ("" if final else "not ", default) in record["reason"]
+
+
+@pytest.mark.parametrize("version,default", [("3.4.0", "exitcodes=0,2, supervisord's default"),
+                                             ("4.2.5", "exitcodes=0, supervisord's default"),
+                                             ("unknown", "supervisord's default exitcodes")])
+def test_default_exitcodes_are_named_for_the_supervisord_asked_whatever_the_status(container, version, default):
+    container.edit_program("start", autorestart="unexpected")
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}, version):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line == (
+        "not ready (exit 2): start exited with status 1; supervisord will restart it (exit status 1 is not in %s); "
+        "its output went to syslog" % default), result
 
 
 def test_start_logging_to_syslog_and_a_file_shows_the_file_and_says_so(container):
