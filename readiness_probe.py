@@ -86,6 +86,9 @@ FALSY = ("false", "0", "off", "no")
 # supervisord-dependent-startup's states a program can wait for (its
 # ServiceOptions.valid_wait_on_states; it drops any other).
 WAITABLE = ("STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL")
+# How an [eventlistener:] runs that listener: python3 -m supervisord_dependent_startup,
+# or the command pip installs.
+LISTENER_COMMANDS = ("supervisord_dependent_startup", "supervisord-dependent-startup")
 # Where supervisord may look for a command named without a '/', besides the
 # probe's own PATH: supervisord's default when it has no PATH (/bin, /usr/bin,
 # /usr/local/bin), and the rest of the PATH images usually set.
@@ -916,19 +919,48 @@ def supervisord_state(server, deadline):
         with open(path, "rb") as f:
             text = f.read(64).decode("ascii", "replace").strip()
     except FileNotFoundError:
-        return "supervisord is not running (no pidfile %s): nothing listens %%s" % path
+        return not_running(server, "no pidfile %s" % path)
     except OSError:
         return None
     if not text.isdigit() or not 0 < int(text) < 2 ** 31:
-        return "supervisord is not running (its pidfile %s holds no pid): nothing listens %%s" % path
+        return not_running(server, "its pidfile %s holds no pid" % path)
     pid = int(text)
     command = process_command(pid)
     if command is None:
-        return "supervisord is not running (its pidfile %s is stale: no process %d): nothing listens %%s" % (path, pid)
-    if b"supervisord" not in command:  # a pid reused by another process
-        return "supervisord is not running (its pidfile %s is stale: process %d is not supervisord): nothing listens %%s" % (
-            path, pid)
+        return not_running(server, "its pidfile %s is stale: no process %d" % (path, pid))
+    if not is_supervisord(command):  # a pid reused by another process
+        return not_running(server, "its pidfile %s is stale: process %d is not supervisord" % (path, pid))
     return "supervisord is running (pid %d) but not listening %%s" % pid
+
+
+def not_running(server, why):
+    """The line for a supervisord its pidfile does not show running. In the
+    container's own view (root /, as kubelet runs the probe) /proc shows
+    every process of the container: a supervisord there is one that has not
+    written its pidfile yet (it opens its socket first, then writes it)."""
+    pid = supervisord_process() if os.path.realpath(server.root) == "/" else None
+    if pid is not None:
+        return "supervisord is running (pid %d) but not listening %%s" % pid
+    if os.path.realpath(server.root) == "/":
+        why += ", and no supervisord process"
+    return "supervisord is not running (%s): nothing listens %%s" % why
+
+
+def supervisord_process():
+    """The pid of a process that runs supervisord, from /proc; None."""
+    for entry in os.listdir("/proc"):
+        command = process_command(int(entry)) if entry.isdigit() else None
+        if command and is_supervisord(command):
+            return int(entry)
+    return None
+
+
+def is_supervisord(command):
+    """A /proc/PID/cmdline that runs supervisord: its program (or the script
+    its python runs) is named supervisord, or python -m supervisor.supervisord;
+    not a command that only names it (tail -f supervisord.log, the listener)."""
+    args = command.split(b"\0")
+    return b"supervisord" in [os.path.basename(arg) for arg in args[:2]] or b"supervisor.supervisord" in args[1:3]
 
 
 def process_command(pid):
@@ -1043,7 +1075,8 @@ class StartRecord(object):
     def as_json(self):
         if self.final is None:
             settings = program_settings(self.supervisor.config, self.root, START_PROGRAM, self.deadline)
-            self.final = bool(will_not_change(self.info, settings, None)[0])
+            final = bool(will_not_change(self.info, settings, None)[0])
+            self.final = final and not listener_may_start(settings, self.supervisor, self.root, self.deadline)
         state = self.info["state"]
         return {
             "state": STATE_NAMES.get(state, str(state)),
@@ -1065,8 +1098,16 @@ def explain_start(not_ready, supervisor, root, deadline):
         waits, blocked = dependencies(settings, supervisor, root, deadline)
         reason += waits
         final = final or blocked
+        ended = listener_ended(settings, supervisor, root, deadline) if not final else None
+        if ended:
+            reason += "; %s has ended (%s): nothing will start it" % (LISTENER, ended)
+            final = True
     elif why:
         reason += (", and supervisord will not restart it (%s)" if final else "; supervisord will restart it (%s)") % why
+        again = listener_may_start(settings, supervisor, root, deadline) if final else None
+        if again:
+            reason += ", but %s may start it again (%s)" % (LISTENER, again)
+            final = False
     if final:
         reason += ": this will not change by itself"
     output = b""
@@ -1307,6 +1348,63 @@ def unique(items):
     return seen
 
 
+# The listener may start start again. It starts a program again on any event
+# while it has not yet seen it reach RUNNING or FATAL (its is_service_done):
+# a start.sh that exits at once can be started again, after it exited, while
+# the listener works through the events queued before start's RUNNING. It
+# stops once every program it starts is done, and exits. So an exited start
+# is final only once the listener has ended; and a start never started is
+# final when the listener has ended without starting it.
+LISTENER = "supervisord-dependent-startup"
+
+
+def listener_may_start(settings, supervisor, root, deadline):
+    """For a start that the listener starts, while the listener may still
+    start it again: the listener's state ("dependent-startup is RUNNING");
+    None when it has ended, or start is not the listener's, or no listener
+    is configured."""
+    state = listener_state(settings, supervisor, root, deadline)
+    return state[0] if state and not state[1] else None
+
+
+def listener_ended(settings, supervisor, root, deadline):
+    """The listener's state when it has ended for good (FATAL, STOPPED, or
+    EXITED where supervisord will not restart it); None otherwise."""
+    state = listener_state(settings, supervisor, root, deadline)
+    return state[0] if state and state[1] else None
+
+
+def listener_state(settings, supervisor, root, deadline):
+    """(phrase, ended) of the [eventlistener:] that runs the listener, when
+    start is the listener's (dependent_startup=true); ended is False while
+    it runs, may run again, or its state cannot be had. None when start is
+    not the listener's, or no listener is configured."""
+    if (settings or {}).get("dependent_startup", "").lower() not in TRUTHY:
+        return None
+    parser = read_as_supervisord(supervisor.config, root, deadline)
+    if parser is None:
+        return "its state is unknown", False
+    sections = [section for section in parser.sections() if section.startswith("eventlistener:")
+                and any(word in parser.get(section, "command", fallback="") for word in LISTENER_COMMANDS)]
+    if not sections:
+        return None
+    name = sections[0].split(":", 1)[1]
+    info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
+    if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
+        return None  # supervisord runs no such listener: the config read is not all it runs
+    if not isinstance(info, dict) or not is_int(info.get("state")) or not is_int(info.get("exitstatus")):
+        return "%s's state is unknown" % name, False
+    phrase = "%s is %s" % (name, STATE_NAMES.get(info["state"], "in state %d" % info["state"]))
+    listener_settings = dict((key, expand(value, "")) for key, value in parser.items(sections[0]))
+    if info["state"] == STOPPED and info.get("start") == 0:  # at boot, before supervisord spawns it
+        return phrase, listener_settings.get("autostart", "true").lower() in FALSY
+    if info["state"] in (FATAL, STOPPED):
+        return phrase, True
+    if info["state"] == EXITED:
+        return phrase, bool(will_not_change(info, listener_settings, None)[0])
+    return phrase, False
+
+
 def start_log(info, settings, supervisor, root, deadline):
     """The tail of what start printed, as supervisord keeps it in its log
     files (read over XML-RPC: the probe may not see supervisord's files),
@@ -1408,7 +1506,22 @@ def program_settings(config, root, name, deadline=None):
     return dict((key, expand(value, "")) for key, value in parser.items(section))
 
 
+_READ = {}  # the config read in this run, by (config, root, deadline): a run's deadline names it
+
+
 def read_as_supervisord(config, root, deadline=None):
+    """read_config_as_supervisord, once per run: start's settings, its
+    dependencies' commands, the listener and the pidfile come from one read."""
+    if deadline is None:
+        return read_config_as_supervisord(config, root, deadline)
+    key = (config, root, deadline)
+    if key not in _READ:
+        _READ.clear()
+        _READ[key] = read_config_as_supervisord(config, root, deadline)
+    return _READ[key]
+
+
+def read_config_as_supervisord(config, root, deadline=None):
     """The main config and every file its [include] files= names
     (whitespace-separated globs, relative to the main config's directory,
     each sorted), read into one parser as supervisord does: supervisor's

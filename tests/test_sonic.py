@@ -186,8 +186,10 @@ def test_dependency_whose_command_is_a_link_inside_the_container_is_not_called_m
     result = container.probe("--json")
     record = json.loads(result.text)
     assert record["reason"] == (
-        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED")
-    assert record["start"]["final"] is False
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED;"
+        " supervisord-dependent-startup has ended (dependent-startup is FATAL): nothing will start it:"
+        " this will not change by itself")  # final for the listener's end, not for a command called missing
+    assert record["start"]["final"] is True
 
 
 def test_dependency_whose_command_is_a_loop_of_links_makes_no_claim(container):
@@ -447,6 +449,91 @@ def scripted_supervisord(container, programs, version="4.3.0"):
 def process(state, exitstatus=0, start=1, spawnerr=""):
     return {"state": state, "statename": rp.STATE_NAMES.get(state, "UNKNOWN"), "exitstatus": exitstatus, "start": start,
             "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}
+
+
+# -- the listener may start start again: it starts a program again on any
+# event until it has seen it reach RUNNING or FATAL, and ends once all it
+# starts are done. An exited start is final only once the listener has ended.
+def keep_the_listener_running(container):
+    """A program the listener waits to start for ever (featured never exits):
+    the listener is never done, and stays RUNNING."""
+    container.edit_program("laterd", command="sleep 1000", autostart="false", dependent_startup="true",
+                           dependent_startup_wait_for="featured:exited")
+
+
+def test_an_exited_start_is_not_final_while_the_listener_may_start_it_again(container):
+    keep_the_listener_running(container)
+    container.write_start("exit 1")
+    container.start_supervisord()
+    wait_for(lambda: container.process_info("featured")["statename"] == "RUNNING", what="featured to run")
+    assert container.process_info("dependent-startup")["statename"] == "RUNNING"
+    assert container.process_info()["exitstatus"] == 1
+    result = container.probe()
+    assert result.first_line == (
+        "not ready (exit 2): start exited with status 1, and supervisord will not restart it (autorestart=false), but"
+        " supervisord-dependent-startup may start it again (dependent-startup is RUNNING); its output went to syslog"
+    ), result
+    record = json.loads(container.probe("--json").text)
+    assert record["start"]["final"] is False
+    result = container.probe("--wait", "1.5", "--interval", "0.2")
+    assert result.code == 2 and result.elapsed >= 1.4, result  # waited to the end: it did not give up
+
+
+def test_an_exited_start_is_final_once_the_listener_has_ended(container):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.process_info("dependent-startup")["statename"] == "EXITED"
+    result = container.probe("--json")
+    record = json.loads(result.text)
+    assert record["reason"] == (
+        "not ready (exit 2): start exited with status 1, and supervisord will not restart it (autorestart=false):"
+        " this will not change by itself; its output went to syslog"), result
+    assert record["start"]["final"] is True
+
+
+@pytest.mark.parametrize("listener,final", [
+    (process(rp.STOPPED, start=0), False),  # at boot: supervisord has not spawned it yet (autostart=true)
+    (process(10), False),
+    (process(rp.RUNNING), False),
+    (process(30), False),
+    (process(40), False),
+    (process(rp.EXITED, 0), True),  # its work done (exitcodes=0,3: supervisord will not restart it)
+    (process(rp.EXITED, 1), False),  # an unexpected exit: supervisord restarts it
+    (process(rp.FATAL), True),
+    (process(rp.STOPPED), True),  # stopped after it ran: by someone
+    (process(1000), False),
+])
+def test_a_start_never_started_is_final_once_the_listener_has_ended(container, listener, final):
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.STOPPED, start=0),
+                "dependent-startup": listener}
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["start"]["final"] is final, record
+    ended = "; supervisord-dependent-startup has ended (dependent-startup is %s): nothing will start it" % (
+        rp.STATE_NAMES[listener["state"]])
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED"
+        + (ended + ": this will not change by itself" if final else "")), record
+
+
+@pytest.mark.parametrize("listener,final", [
+    (process(rp.RUNNING), False), (process(rp.EXITED, 0), True), (process(rp.FATAL), True), (None, True)])
+def test_an_exited_start_is_final_by_the_listeners_state(container, listener, final):
+    programs = {"start": process(rp.EXITED, 1)}
+    if listener:
+        programs["dependent-startup"] = listener  # else no such process: supervisord runs no listener
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["start"]["final"] is final, record
+    assert ("supervisord-dependent-startup may start it again" in record["reason"]) is not final, record
+
+
+def test_an_exited_start_that_is_not_the_listeners_ignores_the_listener(container):
+    container.edit_program("start", dependent_startup="false", autostart="false")
+    programs = {"start": process(rp.EXITED, 1), "dependent-startup": process(rp.RUNNING)}
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["start"]["final"] is True, record
 
 
 def test_a_dependency_whose_state_cannot_be_had_is_said_to_be_unknown(container):
