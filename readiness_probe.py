@@ -1206,7 +1206,7 @@ def dependencies(settings, supervisor, root, deadline):
                 final = final or bool(why)
                 states.append(why or process_phrase(info, name))
     if len(reached) == len(wanted):
-        return (": it waits for %s, which %s: supervisord-dependent-startup starts it next"
+        return (": it waits for %s, which %s: supervisord-dependent-startup starts it once it has seen that"
                 % (" and ".join(wanted), " and ".join("%s has reached (%s)" % pair for pair in reached))), False
     return ": it waits for %s, and %s" % (" and ".join(wanted), ", ".join(states)), final
 

@@ -588,7 +588,7 @@ def test_a_dependency_in_the_state_waited_for_is_said_to_have_reached_it(contain
     record = json.loads(result.text)
     assert record["reason"] == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, which rsyslogd has "
-        "reached (RUNNING): supervisord-dependent-startup starts it next"), result
+        "reached (RUNNING): supervisord-dependent-startup starts it once it has seen that"), result
     assert record["start"]["final"] is False
 
 
