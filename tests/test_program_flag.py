@@ -6,10 +6,12 @@ supervisord does not know; 69 where it cannot be asked. A real supervisord
 for the states it reaches on demand, a scripted one for the others."""
 
 import json
+import os
 
 import pytest
 
 import readiness_probe as rp
+from fake_container import wait_for
 from misbehaving_server import MisbehavingServer, xmlrpc_answer, xmlrpc_fault
 
 SCRIPTED = "/var/run/fake.sock"
@@ -61,9 +63,12 @@ def test_never_started_program_is_stopped(container):
 
 def test_stopping_program_is_not_running(container):
     """A program that ignores SIGTERM stays STOPPING for stopwaitsecs."""
-    container.write("/usr/bin/featured.sh", "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 1; done\n", 0o755)
+    trapped = container.path("/var/run/featured.trapped")
+    container.write("/usr/bin/featured.sh", "#!/bin/sh\ntrap '' TERM\n: > %s\nwhile :; do sleep 1; done\n" % trapped,
+                    0o755)
     container.edit_program("featured", stopwaitsecs=1000, startsecs=0)
     container.start_supervisord().wait_for_state("RUNNING", name="featured")
+    wait_for(lambda: os.path.exists(trapped), what="featured to ignore SIGTERM")  # RUNNING at its spawn (startsecs=0)
     container.rpc().supervisor.stopProcess("featured", False)
     container.wait_for_state("STOPPING", name="featured")
     result = container.probe("--program", "featured")
