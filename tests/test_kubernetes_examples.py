@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import readiness_probe as rp
-from fake_container import PROBE, no_shell_command
+from fake_container import PROBE, compile_marked_twin, no_shell_command
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(REPO, "examples")
@@ -242,21 +242,10 @@ def test_no_shell_example_runs_the_images_bytecode(ready, tmp_path):
     """What `python3 -m py_compile` left in __pycache__ is what runs, not the
     source: here bytecode compiled from a copy whose version differs (same
     size and mtime as the source, so python takes the bytecode as current)."""
-    import importlib.util
-    import py_compile
     import subprocess
 
     source = install_probe(tmp_path / "usr-bin")
-    marked = "b" * len(rp.__version__)
-    twin = tmp_path / "readiness_probe.py"
-    twin.write_text(open(source).read().replace('__version__ = "%s"' % rp.__version__, '__version__ = "%s"' % marked, 1))
-    stat = os.stat(source)
-    assert os.path.getsize(str(twin)) == stat.st_size
-    os.utime(str(twin), ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    options = {}
-    if sys.version_info >= (3, 7):  # not hash-based, even with SOURCE_DATE_EPOCH set
-        options["invalidation_mode"] = py_compile.PycInvalidationMode.TIMESTAMP
-    py_compile.compile(str(twin), cfile=importlib.util.cache_from_source(source), doraise=True, **options)
+    marked = compile_marked_twin(source, tmp_path)
     cached = sorted(os.listdir(str(tmp_path / "usr-bin" / "__pycache__")))
     command = installed_no_shell_command(tmp_path / "usr-bin")
     version = subprocess.run(command + ["--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -9,8 +9,7 @@ import sys
 
 import pytest
 
-import readiness_probe as rp
-from fake_container import LAUNCHER, PROBE, run_probe
+from fake_container import LAUNCHER, PROBE, compile_marked_twin, run_probe
 
 SHELLS = {"dash": ["dash"], "bash": ["bash", "--posix"], "busybox": ["busybox", "sh"]}
 
@@ -77,24 +76,11 @@ def test_launcher_runs_the_precompiled_bytecode(tmp_path):
     """The image's `python3 -m py_compile` result is what runs: here a
     bytecode file compiled from a copy whose version differs (same size,
     same mtime as the real source, so python takes the bytecode as current)."""
-    import importlib.util
-    import py_compile
-
     image_bin = tmp_path / "usr-bin"
     image_bin.mkdir()
     for source in (LAUNCHER, PROBE):
         shutil.copy(source, str(image_bin))
-    source = str(image_bin / "readiness_probe.py")
-    marked = "b" * len(rp.__version__)
-    twin = tmp_path / "readiness_probe.py"
-    twin.write_text(open(source).read().replace('__version__ = "%s"' % rp.__version__, '__version__ = "%s"' % marked, 1))
-    stat = os.stat(source)
-    assert os.path.getsize(str(twin)) == stat.st_size
-    os.utime(str(twin), ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    options = {}
-    if sys.version_info >= (3, 7):  # not hash-based, even with SOURCE_DATE_EPOCH set
-        options["invalidation_mode"] = py_compile.PycInvalidationMode.TIMESTAMP
-    py_compile.compile(str(twin), cfile=importlib.util.cache_from_source(source), doraise=True, **options)
+    marked = compile_marked_twin(str(image_bin / "readiness_probe.py"), tmp_path)
     result = subprocess.run([str(image_bin / "readiness_probe.sh"), "--version"], stdout=subprocess.PIPE,
                             env=dict(os.environ, READINESS_PROBE_PYTHON=sys.executable))
     assert result.stdout == ("readiness_probe %s\n" % marked).encode()
