@@ -89,10 +89,9 @@ WAITABLE = ("STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL")
 # How an [eventlistener:] runs that listener: python3 -m supervisord_dependent_startup,
 # or the command pip installs.
 LISTENER_COMMANDS = ("supervisord_dependent_startup", "supervisord-dependent-startup")
-# Where supervisord may look for a command named without a '/', besides the
-# probe's own PATH: supervisord's default when it has no PATH (/bin, /usr/bin,
-# /usr/local/bin), and the rest of the PATH images usually set.
-SUPERVISORD_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+SUPERVISORD_DEFAULT_PATH = ["/bin", "/usr/bin", "/usr/local/bin"]  # supervisord's get_path without a PATH
+PATH_LIMIT = 256  # directories on a PATH the probe searches for a dependency's command; more: no claim
+ENVIRON_LIMIT = 256 * 1024  # bytes of supervisord's /proc/PID/environ read for its PATH
 
 # supervisord's own numbers (supervisor.xmlrpc.Faults, supervisor.states.ProcessStates).
 FAULT_BAD_NAME = 10
@@ -920,7 +919,7 @@ def supervisord_state(server, deadline):
             text = f.read(64).decode("ascii", "replace").strip()
     except FileNotFoundError:
         return not_running(server, "no pidfile %s" % path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
     if not text.isdigit() or not 0 < int(text) < 2 ** 31:
         return not_running(server, "its pidfile %s holds no pid" % path)
@@ -1100,6 +1099,7 @@ def explain_start(not_ready, supervisor, root, deadline):
         final = final or blocked
         ended = listener_ended(settings, supervisor, root, deadline) if not final else None
         if ended:
+            reason = reason.replace(": %s starts it once it has seen that" % LISTENER, "")
             reason += "; %s has ended (%s): nothing will start it" % (LISTENER, ended)
             final = True
     elif why:
@@ -1181,12 +1181,14 @@ def dependencies(settings, supervisor, root, deadline):
     listener's startProcess fails with NO_FILE or NOT_EXECUTABLE and the
     program stays STOPPED: no state is ever reached)."""
     settings = settings or {}
-    wanted = [item for item in settings.get("dependent_startup_wait_for", "").split(" ") if item]  # as the listener splits
+    wanted = waits_of(settings)
     if not wanted or settings.get("dependent_startup", "").lower() not in TRUTHY:
         return "", False
     states, reached, final = [], [], False
     everything = []  # supervisord's processes, asked once, only for a name it does not know
     for item in wanted:
+        if too_late(deadline):  # thousands of waits: what is left is not judged, and nothing is claimed
+            return ": it waits for %s, and the deadline passed before all were asked about" % " and ".join(wanted), False
         name, waited = waited_for(item)
         processes = dependency_processes(name, supervisor, deadline, everything)
         if processes is None:
@@ -1202,13 +1204,24 @@ def dependencies(settings, supervisor, root, deadline):
             states.append("%s has reached it (%s)" % reached[-1])
         else:
             for info in processes:
-                why = cannot_be_started(info, waited, name, supervisor.config, root, deadline)
-                final = final or bool(why)
+                why, certain = cannot_be_started(info, waited, name, supervisor, root, deadline, everything)
+                final = final or certain
                 states.append(why or process_phrase(info, name))
     if len(reached) == len(wanted):
         return (": it waits for %s, which %s: supervisord-dependent-startup starts it once it has seen that"
                 % (" and ".join(wanted), " and ".join("%s has reached (%s)" % pair for pair in reached))), False
     return ": it waits for %s, and %s" % (" and ".join(wanted), ", ".join(states)), final
+
+
+def waits_of(settings):
+    """dependent_startup_wait_for's items as the listener keeps them: split
+    on single spaces, and one per program, the last given (a dict by name),
+    where the first stood."""
+    waits = {}
+    for item in settings.get("dependent_startup_wait_for", "").split(" "):
+        if item:
+            waits[waited_for(item)[0]] = item
+    return list(waits.values())
 
 
 def waited_for(item):
@@ -1248,42 +1261,57 @@ def process_phrase(info, name):
     return "%s is %s%s" % (process_name(info, name), state, " (%s)" % spawnerr if spawnerr else "")
 
 
-def cannot_be_started(info, waited, name, config, root, deadline):
-    """'NAME cannot be started: PATH does not exist' (is not executable, ...)
-    for a program that was never started and whose command supervisord
-    cannot run; None when it could be, or that cannot be told. A spawn that
-    fails on its own (autostart) passes through STARTING, BACKOFF and FATAL:
-    then those states may yet be reached, and nothing is claimed."""
+def cannot_be_started(info, waited, name, supervisor, root, deadline, everything):
+    """('NAME cannot be started: PATH does not exist' (is not executable,
+    ...), certain) for a program that was never started and whose command
+    supervisord cannot run; (None, False) when it could be, or that cannot
+    be told. A spawn that fails on its own (autostart) passes through
+    STARTING, BACKOFF and FATAL: then those states may yet be reached, and
+    nothing is claimed. Certain (final) only once the listener has tried to
+    start it: when what it waits for itself is reached. Before, the file may
+    yet come (a program it waits for may install it)."""
     if info["state"] != STOPPED or info.get("start") != 0 or set(waited) & set(("STARTING", "BACKOFF", "FATAL")):
-        return None
-    settings = program_settings(config, root, name, deadline)
-    why = command_problem((settings or {}).get("command", ""), root)
-    return "%s cannot be started: %s" % (process_name(info, name), why) if why else None
+        return None, False
+    settings = program_settings(supervisor.config, root, name, deadline) or {}
+    why = command_problem(settings.get("command", ""), settings, supervisor, root, deadline)
+    if not why:
+        return None, False
+    return "%s cannot be started: %s" % (process_name(info, name), why), own_waits_met(settings, supervisor, deadline,
+                                                                                        everything)
 
 
-def command_problem(command, root):
+def own_waits_met(settings, supervisor, deadline, everything):
+    """Whether every program a program waits for is now in a state it waits
+    for (the listener has tried to start it then), or it waits for none."""
+    for item in waits_of(settings):
+        name, waited = waited_for(item)
+        processes = dependency_processes(name, supervisor, deadline, everything)
+        if not processes or not all(info["state"] in [STATE_NUMBERS[state] for state in waited] for info in processes):
+            return False
+    return True
+
+
+def command_problem(command, settings, supervisor, root, deadline):
     """Why supervisord cannot run a command (its get_execv_args): the first
-    word is a path when it holds a '/', else it is searched on supervisord's
-    PATH. The probe cannot see supervisord's environment; it searches every
-    directory supervisord's PATH is likely to hold: the probe's own PATH (an
-    exec probe runs with the container's environment, as supervisord does),
-    supervisord's own default and the images' usual one. None when it can
-    run, or that cannot be told (a relative path, an expansion left, ...)."""
+    word is a path when it holds a '/', else it is searched on the PATH
+    supervisord gives the program (see supervisord_path). None when it can
+    run, or that cannot be told (a relative path, an expansion left, a PATH
+    not known, ...)."""
     import shlex
 
+    lexer = shlex.shlex(command, posix=True)
+    lexer.whitespace_split = True
     try:
-        words = shlex.split(command)
+        program = lexer.get_token()  # the first word alone: the rest may be long
     except ValueError:
         return None
-    if not words or "%(" in words[0]:
+    if not program or "%(" in program:
         return None
-    program = words[0]
     if "/" in program:
         return path_problem(program, root) if program.startswith("/") else None
-    own = os.environ.get("PATH")
-    path = (own.split(os.pathsep) if own else []) + list(SUPERVISORD_PATH)
-    if not all(directory.startswith("/") for directory in path):  # one relative to supervisord's cwd: unknown
-        return None
+    path = supervisord_path(settings, supervisor, root, deadline)
+    if path is None or len(path) > PATH_LIMIT or not all(directory.startswith("/") for directory in path):
+        return None  # not known, or a directory relative to supervisord's cwd
     problems = [path_problem(os.path.join(directory, program), root) for directory in path]
     if not all(problems):
         return None
@@ -1291,6 +1319,53 @@ def command_problem(command, root):
     if found:  # supervisord takes the first that exists
         return found[0]
     return "%s is not on PATH (%s)" % (program, ":".join(unique(path)))
+
+
+def supervisord_path(settings, supervisor, root, deadline):
+    """The PATH supervisord searches for a program's command (its
+    ProcessConfig.get_path): PATH in the program's environment=, else in
+    [supervisord] environment=, else supervisord's own, else its default
+    /bin:/usr/bin:/usr/local/bin. supervisord's own is known only in the
+    container's own view, from /proc/PID/environ; None when not known."""
+    parser = read_as_supervisord(supervisor.config, root, deadline)
+    for environment in (settings.get("environment"),
+                        parser.get("supervisord", "environment", fallback=None) if parser else None):
+        if environment:
+            try:
+                pairs = key_value_pairs(expand(environment, ""))
+            except ValueError:
+                return None  # supervisord would refuse the config
+            if "PATH" in pairs:
+                return pairs["PATH"].split(os.pathsep)
+    if os.path.realpath(root) != "/":
+        return None
+    pid = ask_or_none(supervisor, "supervisor.getPID", [], deadline)
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            environ = f.read(ENVIRON_LIMIT).split(b"\0")
+    except (OSError, TypeError, ValueError):
+        return None
+    for entry in environ:
+        if entry.startswith(b"PATH="):
+            path = entry[len(b"PATH="):].decode("utf-8", "surrogateescape")
+            return path.split(os.pathsep) if path else list(SUPERVISORD_DEFAULT_PATH)
+    return list(SUPERVISORD_DEFAULT_PATH)
+
+
+def key_value_pairs(text):
+    """supervisor's datatypes.dict_of_key_value_pairs: KEY=val,KEY2="v,al"."""
+    import shlex
+
+    lexer = shlex.shlex(text)
+    lexer.wordchars += "/.+-():"
+    tokens = list(lexer)
+    pairs = {}
+    for i in range(0, len(tokens), 4):
+        key_eq_value = tokens[i:i + 3]
+        if len(key_eq_value) != 3 or key_eq_value[1] != "=":
+            raise ValueError("not KEY=value pairs")
+        pairs[key_eq_value[0]] = key_eq_value[2].strip("'\"")
+    return pairs
 
 
 def path_problem(path, root):
@@ -1304,6 +1379,8 @@ def path_problem(path, root):
         mode = stat_in_root(path, root).st_mode
     except OSError as error:
         return "%s does not exist" % path if error.errno in (errno.ENOENT, errno.ENOTDIR) else None
+    except ValueError:  # a NUL in the path: supervisord could not run it either, but say nothing
+        return None
     if stat.S_ISDIR(mode):
         return "%s is a directory" % path
     if not stat.S_IMODE(mode) & 0o111:
@@ -1341,11 +1418,8 @@ def stat_in_root(path, root, links=40):
 
 def unique(items):
     """The items in their order, each once."""
-    seen = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
+    seen = set()
+    return [item for item in items if not (item in seen or seen.add(item))]
 
 
 # The listener may start start again. It starts a program again on any event
@@ -1384,16 +1458,20 @@ def listener_state(settings, supervisor, root, deadline):
     parser = read_as_supervisord(supervisor.config, root, deadline)
     if parser is None:
         return "its state is unknown", False
-    sections = [section for section in parser.sections() if section.startswith("eventlistener:")
-                and any(word in parser.get(section, "command", fallback="") for word in LISTENER_COMMANDS)]
+    listeners = [section for section in parser.sections() if section.startswith("eventlistener:")]
+    sections = ([section for section in listeners
+                 if any(word in parser.get(section, "command", fallback="") for word in LISTENER_COMMANDS)]
+                or [section for section in listeners  # started by a wrapper of its own: any that hears state changes
+                    if "PROCESS_STATE" in parser.get(section, "events", fallback="").upper()])
     if not sections:
-        return None
+        return None  # nothing hears start's state change: nothing starts it again
     name = sections[0].split(":", 1)[1]
-    info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
-    if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
+    processes = dependency_processes(name, supervisor, deadline, [])  # by its name, or its group's
+    if processes == []:
         return None  # supervisord runs no such listener: the config read is not all it runs
-    if not isinstance(info, dict) or not is_int(info.get("state")) or not is_int(info.get("exitstatus")):
+    if not processes or not is_int(processes[0].get("exitstatus")):
         return "%s's state is unknown" % name, False
+    info = processes[0]
     phrase = "%s is %s" % (name, STATE_NAMES.get(info["state"], "in state %d" % info["state"]))
     listener_settings = dict((key, expand(value, "")) for key, value in parser.items(sections[0]))
     if info["state"] == STOPPED and info.get("start") == 0:  # at boot, before supervisord spawns it
@@ -1536,7 +1614,6 @@ def read_config_as_supervisord(config, root, deadline=None):
     if config is None:
         return None
     import configparser
-    import glob
 
     parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
     try:
@@ -1546,11 +1623,9 @@ def read_config_as_supervisord(config, root, deadline=None):
         paths = []
         files = parser.get("include", "files") if parser.has_option("include", "files") else ""
         for pattern in expand(files, here).split():
-            matches = []
-            for match in glob.iglob(under_root(root, os.path.join(here, pattern))):
-                matches.append(match)
-                if len(paths) + len(matches) > INCLUDE_LIMIT or too_late(deadline):
-                    return None
+            matches = glob_in_time(under_root(root, os.path.join(here, pattern)), deadline)
+            if len(paths) + len(matches) > INCLUDE_LIMIT:
+                return None
             paths += sorted(matches)
         for path in paths:
             if os.path.isfile(path):  # what supervisord's parser cannot open, it skips
@@ -1559,6 +1634,39 @@ def read_config_as_supervisord(config, root, deadline=None):
     except (Verdict, OSError, ValueError, configparser.Error):
         return None
     return parser
+
+
+def glob_in_time(pattern, deadline):
+    """glob.glob(pattern) for an absolute pattern, directory by directory,
+    checking the deadline at each: glob.iglob may walk a large tree for long
+    before it yields a match. Names starting with '.' match only a part that
+    starts with '.', a literal part must exist (a directory, but for the
+    last), as in glob; '**' is '*' (supervisord does not glob recursively).
+    Raises Verdict (124) past the deadline."""
+    import fnmatch
+    import glob
+
+    parts = [part for part in pattern.split("/") if part]
+    found = ["/"]
+    for number, part in enumerate(parts, 1):
+        last = number == len(parts) and not pattern.endswith("/")  # PATTERN/ matches directories only
+        matches = []
+        for base in found:
+            if too_late(deadline):
+                raise Verdict(EXIT_TIMEOUT, "the deadline passed while looking for the files %s names" % pattern)
+            if glob.has_magic(part):
+                try:
+                    names = os.listdir(base)
+                except OSError:
+                    continue
+                if not part.startswith("."):
+                    names = [name for name in names if not name.startswith(".")]
+                candidates = [os.path.join(base, name) for name in fnmatch.filter(names, part)]
+            else:
+                candidates = [os.path.join(base, part)]
+            matches += [path for path in candidates if (os.path.lexists(path) if last else os.path.isdir(path))]
+        found = matches
+    return found
 
 
 def read_into(parser, path, deadline):

@@ -9,8 +9,11 @@ import json
 import os
 import socket
 import subprocess
+import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import readiness_probe as rp
 from fake_container import CONFIG, SOCKET, run_probe
@@ -367,3 +370,41 @@ def test_program_section_with_a_space_in_its_name_is_not_starts(container):
     record = json.loads(container.probe("--json").text)
     assert record["start"] == {"state": "EXITED", "exitstatus": 1, "final": True}, record
     assert "supervisord will not restart it (autorestart=false)" in record["reason"], record
+
+
+# -- [include] files= globs, looked for within the deadline: the same files as glob.glob
+GLOB_TREE = ["a/x.conf", "a/.h.conf", "a/y.txt", "b/c/z.conf", "b/.c/w.conf", ".d/q.conf", "e.conf", "f[1].conf", "g/h"]
+GLOB_PARTS = ["*", "?", "a", "b", "c", ".*", "*.conf", "[ab]", "[!a]*", "..", ".", "link", "x.conf", "f[[]1].conf",
+              "**", "", "nosuch", "dangling.conf", "g", "h"]
+
+
+@pytest.fixture(scope="module")
+def glob_tree(tmp_path_factory):
+    top = tmp_path_factory.mktemp("globs")
+    for path in GLOB_TREE:
+        (top / path).parent.mkdir(parents=True, exist_ok=True)
+        (top / path).write_text("")
+    os.symlink("a", str(top / "link"))
+    os.symlink("nowhere", str(top / "dangling.conf"))
+    return str(top)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.sampled_from(GLOB_PARTS), min_size=1, max_size=4), slash=st.booleans())
+def test_include_globs_find_what_glob_finds(glob_tree, parts, slash):
+    import glob
+
+    pattern = glob_tree + "/" + "/".join(parts) + ("/" if slash else "")
+    theirs = sorted(os.path.normpath(path) for path in glob.glob(pattern))
+    assert sorted(os.path.normpath(path) for path in rp.glob_in_time(pattern, None)) == theirs
+
+
+def test_include_glob_that_walks_a_large_tree_ends_by_the_deadline(tmp_path):
+    for i in range(300):
+        for j in range(30):
+            (tmp_path / ("d%d" % i) / ("e%d" % j)).mkdir(parents=True)
+    deadline = time.monotonic() + 0.05
+    with pytest.raises(rp.Verdict) as raised:
+        rp.glob_in_time(str(tmp_path) + "/*/*/*/*.conf", deadline)
+    assert raised.value.code == rp.EXIT_TIMEOUT
+    assert time.monotonic() < deadline + 0.5

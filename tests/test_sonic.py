@@ -108,6 +108,66 @@ def test_start_not_started_by_the_listener_names_nothing_it_would_wait_for(conta
     assert result.first_line == "not ready (exit 2): start has not been started yet", result
 
 
+def test_a_listener_run_by_a_wrapper_of_its_own_is_found_by_the_events_it_hears(container):
+    config = open(container.path(PROGRAMS)).read()
+    container.write(PROGRAMS, config.replace("command=python3 -m supervisord_dependent_startup", "command=/usr/bin/dsu"))
+    programs = {"start": process(rp.EXITED, 1), "dependent-startup": process(rp.RUNNING)}
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["start"]["final"] is False, record
+    assert "supervisord-dependent-startup may start it again (dependent-startup is RUNNING)" in record["reason"]
+
+
+def test_a_listener_in_a_group_of_its_own_is_found(container):
+    programs = {"start": process(rp.EXITED, 1), "listeners:dependent-startup": process(rp.RUNNING)}
+    with scripted_supervisord(container, programs, groups={"listeners:dependent-startup": "listeners"}):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["start"]["final"] is False, record
+
+
+def test_a_wait_named_twice_is_the_last_one_as_the_listener_keeps_it(container):
+    container.edit_program("start", dependent_startup_wait_for="rsyslogd:stopped rsyslogd:running")
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(10), "dependent-startup": process(rp.RUNNING)}
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STARTING")
+    assert record["start"]["final"] is False
+
+
+def test_a_wait_met_when_the_listener_has_ended_says_nothing_will_start_it(container):
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.RUNNING),
+                "dependent-startup": process(rp.STOPPED)}
+    with scripted_supervisord(container, programs):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, which rsyslogd has reached"
+        " (RUNNING); supervisord-dependent-startup has ended (dependent-startup is STOPPED): nothing will start it:"
+        " this will not change by itself"), record
+    assert record["start"]["final"] is True
+
+
+def test_thousands_of_waits_end_by_the_deadline(container):
+    container.edit_program("start", dependent_startup_wait_for=" ".join("d%d:running" % i for i in range(60000)))
+    programs = {"start": process(rp.STOPPED, start=0), "dependent-startup": process(rp.RUNNING)}
+    with scripted_supervisord(container, programs):
+        result = container.probe("--socket", "/var/run/fake.sock", "--timeout", "0.3")
+    assert result.code in (2, 124), result
+    assert result.elapsed < 0.3 + 0.7, result  # the deadline, and the interpreter's start and exit
+    assert "this will not change" not in result.first_line
+
+
+def test_a_nul_in_a_dependencys_command_is_no_internal_error(container):
+    container.edit_program("rsyslogd", command="/usr/sbin/rsys\0logd -n")
+    programs = {"start": process(rp.STOPPED, start=0), "rsyslogd": process(rp.STOPPED, start=0),
+                "dependent-startup": process(rp.RUNNING)}
+    with scripted_supervisord(container, programs):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED"
+    ), result
+
+
 # -- a dependency supervisord cannot start: the listener's startProcess fails
 # (NO_FILE, NOT_EXECUTABLE) and it stays STOPPED, never started, for good
 def listener_cannot_start_rsyslogd(container, name="rsyslogd"):
@@ -149,21 +209,64 @@ def test_dependency_whose_command_cannot_be_executed_is_named_and_final(containe
 
 
 def test_dependency_whose_command_is_on_no_path_is_named_and_final(container):
-    container.edit_program("rsyslogd", command="no-such-rsyslogd -n")
+    """The PATH supervisord searches is the program's environment= one."""
+    container.edit_program("rsyslogd", command="no-such-rsyslogd -n", environment='PATH="/usr/bin:/bin:/opt/bin"')
     listener_cannot_start_rsyslogd(container)
-    result = container.probe(env=dict(os.environ, PATH="/usr/bin:/bin:/opt/bin"))  # the container's PATH, the probe's too
+    result = container.probe()
     assert result.first_line == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd cannot be "
-        "started: no-such-rsyslogd is not on PATH (/usr/bin:/bin:/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin)"
-        ": this will not change by itself"), result
+        "started: no-such-rsyslogd is not on PATH (/usr/bin:/bin:/opt/bin): this will not change by itself"), result
+
+
+def test_dependency_whose_command_is_on_the_path_of_its_environment_is_not_called_missing(container):
+    """[supervisord] environment= gives its PATH to every program; here the
+    command is in a directory of that PATH alone, and rsyslogd waits for a
+    program that is still STARTING, so it is not started yet."""
+    os.makedirs(container.path("/usr/lib/mybin"))
+    container.write("/usr/lib/mybin/mydaemon", "#!/bin/sh\nexec sleep 1000\n", 0o755)
+    container.edit_program("gate", command="sleep 1000", autostart="true", startsecs=60)
+    container.edit_program("rsyslogd", command="mydaemon", dependent_startup_wait_for="gate:running")
+    container.write("/etc/supervisor/conf.d/environment.conf", '[supervisord]\nenvironment=PATH="/usr/lib/mybin:/bin"\n')
+    container.start_supervisord().wait_for_state("STARTING", name="gate")
+    result = container.probe("--json")
+    record = json.loads(result.text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED")
+    assert record["start"]["final"] is False
+
+
+def test_dependency_whose_path_is_not_known_is_not_called_missing(container):
+    """Without environment=, supervisord's PATH is its own environment's,
+    which the probe sees only in the container's own view (root /)."""
+    container.edit_program("rsyslogd", command="no-such-rsyslogd -n")
+    listener_cannot_start_rsyslogd(container)
+    record = json.loads(container.probe("--json").text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED")
+    assert record["start"]["final"] is False
+
+
+def test_dependency_whose_command_does_not_exist_yet_is_named_but_not_final(container):
+    """The listener tries to start rsyslogd only once what rsyslogd waits for
+    is reached: until then the file may yet come (a program it waits for may
+    install it)."""
+    os.unlink(container.path("/usr/sbin/rsyslogd"))
+    container.edit_program("gate", command="sleep 1000", autostart="true", startsecs=60)
+    container.edit_program("rsyslogd", dependent_startup_wait_for="gate:running")
+    container.start_supervisord().wait_for_state("STARTING", name="gate")
+    record = json.loads(container.probe("--json").text)
+    assert record["reason"] == (
+        "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd cannot be "
+        "started: /usr/sbin/rsyslogd does not exist"), record
+    assert record["start"]["final"] is False
 
 
 def test_dependency_whose_command_may_be_found_relative_to_supervisords_directory_is_not_final(container):
     """A relative PATH entry is searched from supervisord's working directory,
     which the probe does not know."""
-    container.edit_program("rsyslogd", command="no-such-rsyslogd -n")
+    container.edit_program("rsyslogd", command="no-such-rsyslogd -n", environment='PATH="/usr/bin:/bin:bin"')
     listener_cannot_start_rsyslogd(container)
-    record = json.loads(container.probe("--json", env=dict(os.environ, PATH="/usr/bin:/bin:bin")).text)
+    record = json.loads(container.probe("--json").text)
     assert record["reason"] == (
         "not ready (exit 2): start has not been started yet: it waits for rsyslogd:running, and rsyslogd is STOPPED")
     assert record["start"]["final"] is False
@@ -426,7 +529,7 @@ def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
 
 
 # -- finality against a scripted supervisord: states a real one passes through too fast to probe
-def scripted_supervisord(container, programs, version="4.3.0"):
+def scripted_supervisord(container, programs, version="4.3.0", groups=None):
     """A fake supervisord on /var/run/fake.sock: getProcessInfo(NAME) answers
     programs[NAME] (BAD_NAME for others), getAllProcessInfo all of them,
     getSupervisorVersion `version`, anything else a fault."""
@@ -437,7 +540,8 @@ def scripted_supervisord(container, programs, version="4.3.0"):
         if method.startswith("supervisor.tailProcess") and "log" in programs:
             return xmlrpc_answer([programs["log"], 100, False])
         if method == "supervisor.getAllProcessInfo":
-            return xmlrpc_answer([dict(info, name=name, group=name) for name, info in programs.items() if name != "log"])
+            return xmlrpc_answer([dict(info, name=name.split(":")[-1], group=(groups or {}).get(name, name))
+                                  for name, info in programs.items() if name != "log"])
         name = request.split(b"<string>")[1].split(b"</string>")[0].decode()
         if method == "supervisor.getProcessInfo" and name in programs:
             return xmlrpc_answer(dict(programs[name], name=name))
