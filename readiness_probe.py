@@ -49,6 +49,10 @@ SYSLOG_SOCKET = "/dev/log"  # where syslog(3) sends, and a syslog daemon listens
 # container with one of these has supervisord, even before its socket is there.
 SUPERVISORD_PROGRAMS = ("/usr/bin/supervisord", "/usr/local/bin/supervisord", "/usr/sbin/supervisord",
                         "/usr/local/sbin/supervisord", "/bin/supervisord", "/sbin/supervisord")
+# And where pip, virtualenvs and distributions put it, or its package: a '*'
+# stands for part of one name, as in a shell's glob.
+SUPERVISOR_INSTALLS = ("/opt/*/bin/supervisord", "/root/.local/bin/supervisord",
+                       "/usr/lib/python*/*-packages/supervisor", "/usr/local/lib/python*/*-packages/supervisor")
 
 # Environment: what the probe reads, and what it adds for the hook.
 ENV_ROOT = "READINESS_PROBE_ROOT"
@@ -428,11 +432,38 @@ def find_supervisor(opts, deadline=None):
 def refuse_unfound_supervisord(root):
     """An image that has supervisord but no config at a standard path and no
     socket (supervisord -c elsewhere, still booting or restarting) is not
-    one without supervisord: say so, and what to pass."""
-    for program in SUPERVISORD_PROGRAMS:
-        if os.path.lexists(under_root(root, program)):
-            raise Verdict(EXIT_SUPERVISOR, "supervisord is installed (%s) but no config was found at %s: name it with"
-                                           " -c FILE or %s" % (program, " or ".join(CONFIG_PATHS), ENV_CONFIG))
+    one without supervisord: say so, and what to pass. In the container's
+    own view (root /, as kubelet runs the probe) /proc shows a supervisord
+    that runs wherever it is installed."""
+    configs = "no config was found at %s: name it with -c FILE or %s" % (" or ".join(CONFIG_PATHS), ENV_CONFIG)
+    pid = supervisord_process() if os.path.realpath(root) == "/" else None
+    if pid is not None:
+        raise Verdict(EXIT_SUPERVISOR, "supervisord is running (pid %d) but %s" % (pid, configs))
+    for pattern in SUPERVISORD_PROGRAMS + SUPERVISOR_INSTALLS:
+        for path in installed_at(root, pattern):
+            raise Verdict(EXIT_SUPERVISOR, "supervisord is installed (%s) but %s" % (path, configs))
+
+
+def installed_at(root, pattern):
+    """The container paths that match pattern under the root, first of all
+    (a few listdir and lstat calls: glob and re are not imported for an
+    image without supervisord)."""
+    paths = [root]
+    for part in pattern.strip("/").split("/"):
+        if "*" not in part:
+            paths = [os.path.join(path, part) for path in paths]
+            continue
+        head, _, tail = part.partition("*")
+        found = []
+        for path in paths:
+            try:
+                names = sorted(os.listdir(path))
+            except OSError:
+                continue
+            found += [os.path.join(path, name) for name in names
+                      if name.startswith(head) and name.endswith(tail) and len(name) >= len(part) - 1]
+        paths = found
+    return ["/" + os.path.relpath(path, root) for path in paths if os.path.lexists(path)]
 
 
 def supervisor_from_config(path, root, deadline=None):

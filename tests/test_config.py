@@ -7,6 +7,7 @@ deadline, whitespace as configparser sees it)."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 
@@ -94,6 +95,50 @@ def test_image_with_supervisord_but_no_config_found_is_not_ready(container, prog
     container.write(program, "#!/bin/sh\n", 0o755)
     result = container.probe()
     assert result.text == NO_CONFIG_FOUND % program, result
+
+
+@pytest.mark.parametrize("installed,named", [
+    ("/opt/venv/bin/supervisord", None),
+    ("/root/.local/bin/supervisord", None),
+    ("/usr/lib/python3/dist-packages/supervisor/__init__.py", "/usr/lib/python3/dist-packages/supervisor"),
+    ("/usr/lib/python3.11/site-packages/supervisor/__init__.py", "/usr/lib/python3.11/site-packages/supervisor"),
+    ("/usr/local/lib/python3.12/site-packages/supervisor/__init__.py",
+     "/usr/local/lib/python3.12/site-packages/supervisor"),
+    ("/usr/local/lib/python3.9/dist-packages/supervisor/__init__.py", "/usr/local/lib/python3.9/dist-packages/supervisor"),
+    ("/usr/lib/python2.7/dist-packages/supervisor/__init__.py", "/usr/lib/python2.7/dist-packages/supervisor"),
+], ids=["venv", "pip-user", "debian-package", "site-packages", "pip", "pip-debian", "python2-debian-package"])
+def test_image_with_supervisord_where_pip_or_a_venv_put_it_is_not_ready(container, installed, named):
+    """supervisord in a virtualenv or a Python's packages, its config at a
+    path of the image's own: never `ready: no supervisord`."""
+    os.unlink(container.path(CONFIG))
+    container.write("/app/supervisord.conf", "[supervisord]\n")
+    container.write(installed, "#!/bin/sh\n", 0o755)
+    result = container.probe()
+    assert result.text == NO_CONFIG_FOUND % (named or installed), result
+
+
+def test_image_with_only_names_like_supervisords_is_ready_without_one(container):
+    os.unlink(container.path(CONFIG))
+    for path in ("/opt/venv/bin/supervisorctl", "/opt/supervisord", "/usr/local/lib/python3.11/site-packages/supervisor_x",
+                 "/usr/local/lib/python3.11/packages/supervisor/__init__.py", "/usr/lib/python3/supervisor"):
+        container.write(path, "")
+    assert container.probe().text == "ready: no supervisord; no hook\n"
+
+
+def own_view_has_no_supervisord_config():
+    return not any(os.path.lexists(path) for path in rp.CONFIG_PATHS + (rp.DEFAULT_SOCKET,) + rp.SUPERVISORD_PROGRAMS)
+
+
+@pytest.mark.skipif(not own_view_has_no_supervisord_config(), reason="this machine has a supervisord config or socket")
+def test_supervisord_running_in_the_containers_own_view_without_a_config_found_is_not_ready(running):
+    """Root /, as kubelet runs the probe: a supervisord in /proc, wherever it
+    is installed and whatever config it runs, is the container's."""
+    result = running.probe("--root", "/")
+    found = re.match(r"not ready \(exit 69\): supervisord is running \(pid (\d+)\) but no config was found at"
+                     r" /etc/supervisord.conf or /etc/supervisor/supervisord.conf: name it with -c FILE or"
+                     r" READINESS_PROBE_CONFIG\n\Z", result.text)
+    assert found and result.code == 69, result
+    assert rp.is_supervisord(rp.process_command(int(found.group(1))) or b""), result  # this one, or another test's
 
 
 def test_image_with_supervisord_found_by_its_socket_is_asked(running):
