@@ -1016,6 +1016,7 @@ def check_start(supervisor, root, deadline):
     if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
         found = start_in_a_group(supervisor, deadline)  # a second question only where there is no plain start
         if found is None:
+            refuse_start_only_in_config(supervisor, deadline)
             return "no %s program" % START_PROGRAM, None
         info, count = found
     if isinstance(info, tuple):
@@ -1041,6 +1042,18 @@ def start_in_a_group(supervisor, deadline):
     starts = [p for p in processes if isinstance(p, dict) and START_PROGRAM in (p.get("group"), p.get("name"))]
     failing = [p for p in starts if not (p.get("state") == EXITED and p.get("exitstatus") == 0)]
     return ((failing + starts)[0], len(starts)) if starts else None
+
+
+def refuse_start_only_in_config(supervisor, deadline):
+    """A start in supervisord's config that supervisord does not have: an
+    update in progress (`supervisorctl update` removes the changed program,
+    then adds it again) or a config changed since supervisord read it. Not
+    an image without start: not ready, and not final."""
+    parser = read_as_supervisord(supervisor.config, supervisor.root, deadline)
+    if parser is not None and parser.has_section("program:" + START_PROGRAM):
+        raise Verdict(EXIT_NOT_STARTED, "%s is in supervisord's config (%s) but supervisord has no such program: an"
+                                        " update in progress, or the config changed since supervisord read it"
+                                        % (START_PROGRAM, supervisor.config))
 
 
 def judge_start(info, count=1):

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 import readiness_probe as rp
-from fake_container import CONFIG, SOCKET, run_probe
+from fake_container import CONFIG, PROGRAMS, SOCKET, run_probe
 
 READY = "ready: start exited with status 0; no hook\n"
 NO_CONFIG_FOUND = ("not ready (exit 69): supervisord is installed (%s) but no config was found at"
@@ -151,6 +151,31 @@ def test_image_with_supervisord_found_by_its_socket_is_asked(running):
 def test_image_without_supervisord_is_still_ready_without_one(container):
     os.unlink(container.path(CONFIG))
     assert container.probe().text == "ready: no supervisord; no hook\n"
+
+
+# -- start in the config, not in supervisord: `supervisorctl update` -----------
+def test_start_in_the_config_but_not_in_supervisord_is_not_ready_and_not_final(running):
+    """`supervisorctl update` removes a changed program's group, then adds it
+    again: in between, supervisord has no start, but its config has."""
+    running.wait_for_state("EXITED")
+    running.rpc().supervisor.removeProcessGroup("start")
+    line = ("not ready (exit 2): start is in supervisord's config (%s) but supervisord has no such program: an update"
+            " in progress, or the config changed since supervisord read it" % running.path(CONFIG))
+    result = running.probe()
+    assert (result.code, result.text) == (2, line + "\n"), result
+    result = running.probe("--json", "--wait", "0.6", "--interval", "0.2")
+    record = json.loads(result.text)
+    assert (record["code"], record["reason"], record["start"]) == (2, line, None), result
+    assert result.elapsed > 0.35, result  # it ran again after 0.2 s: not final
+
+
+def test_start_in_neither_the_config_nor_supervisord_skips_the_check(running):
+    running.wait_for_state("EXITED")
+    running.rpc().supervisor.removeProcessGroup("start")
+    assert running.probe().code == 2  # the config still has it
+    text = open(running.path(PROGRAMS)).read()
+    running.write(PROGRAMS, text.replace("[program:start]", "[program:init]").replace("start:exited", "init:exited"))
+    assert running.probe().text == "ready: no start program; no hook\n"
 
 
 # -- why the socket is missing or refused: supervisord's pidfile and /proc ------
