@@ -950,7 +950,7 @@ def supervisord_state(server, deadline):
         with open(path, "rb") as f:
             text = f.read(64).decode("ascii", "replace").strip()
     except FileNotFoundError:
-        return not_running(server, "no pidfile %s" % path)
+        return not_running(server, "no pidfile %s" % path, pidless=True)
     except OSError:
         return None
     if not text.isdigit() or not 0 < int(text) < 2 ** 31:
@@ -964,16 +964,21 @@ def supervisord_state(server, deadline):
     return "supervisord is running (pid %d) but not listening %%s" % pid
 
 
-def not_running(server, why):
+def not_running(server, why, pidless=False):
     """The line for a supervisord its pidfile does not show running. In the
     container's own view (root /, as kubelet runs the probe) /proc shows
     every process of the container: a supervisord there is one that has not
-    written its pidfile yet (it opens its socket first, then writes it)."""
-    pid = supervisord_process() if os.path.realpath(server.root) == "/" else None
+    written its pidfile yet (it opens its socket first, then writes it).
+    Elsewhere /proc is not the container's: without a pidfile, supervisord
+    may be reading its config."""
+    own_view = os.path.realpath(server.root) == "/"
+    pid = supervisord_process() if own_view else None
     if pid is not None:
         return "supervisord is running (pid %d) but not listening %%s" % pid
-    if os.path.realpath(server.root) == "/":
+    if own_view:
         why += ", and no supervisord process"
+    elif pidless:
+        return "supervisord is not running, or has not yet written its pidfile (%s): nothing listens %%s" % why
     return "supervisord is not running (%s): nothing listens %%s" % why
 
 
