@@ -216,6 +216,7 @@ class Options(object):
         self.server = None  # --serverurl or --socket: a Unix socket path, or (host, port)
         self.config = None  # --configuration or READINESS_PROBE_CONFIG: its path under the root
         self.config_name = None  # and who named it, for the line that says it is not there
+        self.config_in_container = None  # and its path in the container, for the hook (READINESS_PROBE_CONFIG)
         self.timeout = DEFAULT_TIMEOUT
         self.wait = None
         self.interval = DEFAULT_INTERVAL
@@ -309,9 +310,12 @@ def parse_options(argv, environ):
     if "--configuration" in given:
         if not given["--configuration"]:
             raise usage_error("--configuration must not be empty")
-        opts.config, opts.config_name = under_root(opts.root, given["--configuration"]), "--configuration"
+        opts.config_in_container, opts.config_name = given["--configuration"], "--configuration"
     elif environ.get(ENV_CONFIG):
-        opts.config, opts.config_name = under_root(opts.root, environ[ENV_CONFIG]), ENV_CONFIG
+        opts.config_in_container, opts.config_name = environ[ENV_CONFIG], ENV_CONFIG
+    if opts.config_in_container:
+        opts.config_in_container = "/" + os.path.normpath("/" + opts.config_in_container).lstrip("/")
+        opts.config = under_root(opts.root, opts.config_in_container)
     if "--socket" in given:
         if not given["--socket"]:
             raise usage_error("--socket must not be empty")
@@ -1685,9 +1689,12 @@ def refuse_unrunnable(hook):
 def hook_environment(opts, deadline, supervisor):
     """The probe's environment, and what the hook needs to know: the root,
     its deadline (as a time on the monotonic clock, and as what is left
-    now), and supervisord's address (never its credentials)."""
+    now), supervisord's address (never its credentials) and the config
+    named by -c or READINESS_PROBE_CONFIG, where its --program reads them."""
     env = dict(os.environ)
     env[ENV_ROOT] = opts.root
+    if opts.config_in_container:
+        env[ENV_CONFIG] = opts.config_in_container
     left = max(0.0, deadline - time.monotonic())
     env[ENV_TIME_LEFT] = "%.3f" % left
     env[ENV_TIME_LEFT_MS] = "%d" % (left * 1000)
