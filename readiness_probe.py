@@ -2422,5 +2422,10 @@ def main(argv=None, as_program=False):
     return verdict.code
 
 
+def run():
+    """The installed readiness-probe command: the probe is the whole process."""
+    return main(as_program=True)
+
+
 if __name__ == "__main__":
     sys.exit(main(as_program=True))
