@@ -1057,8 +1057,12 @@ def refuse_start_only_in_config(supervisor, deadline):
     """A start in supervisord's config that supervisord does not have: an
     update in progress (`supervisorctl update` removes the changed program,
     then adds it again) or a config changed since supervisord read it. Not
-    an image without start: not ready, and not final."""
+    an image without start: not ready, and not final. A config not read
+    by the deadline may have it: not ready either."""
     parser = read_as_supervisord(supervisor.config, supervisor.root, deadline)
+    if parser is None and supervisor.config is not None and too_late(deadline):
+        raise Verdict(EXIT_TIMEOUT, "supervisord has no %s program, and the deadline passed before its config (%s) was"
+                                    " read to tell whether it should" % (START_PROGRAM, supervisor.config))
     if parser is not None and parser.has_section("program:" + START_PROGRAM):
         raise Verdict(EXIT_NOT_STARTED, "%s is in supervisord's config (%s) but supervisord has no such program: an"
                                         " update in progress, or the config changed since supervisord read it"

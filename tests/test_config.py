@@ -169,6 +169,17 @@ def test_start_in_the_config_but_not_in_supervisord_is_not_ready_and_not_final(r
     assert result.elapsed > 0.35, result  # it ran again after 0.2 s: not final
 
 
+def test_start_not_in_supervisord_and_a_config_too_long_to_read_by_the_deadline_is_124(running):
+    running.wait_for_state("EXITED")
+    running.rpc().supervisor.removeProcessGroup("start")
+    text = open(running.path(PROGRAMS)).read()
+    running.write(PROGRAMS, text.replace("[program:start]", "[program:init]").replace("start:exited", "init:exited"))
+    running.write("/etc/supervisor/conf.d/zz-long.conf", "[program:start]\n" + "k = v ; c\n" * 100000)
+    result = running.probe("--timeout", "0.3")
+    assert result.text == ("not ready (exit 124): supervisord has no start program, and the deadline passed before its"
+                           " config (%s) was read to tell whether it should\n" % running.path(CONFIG)), result
+
+
 def test_start_in_neither_the_config_nor_supervisord_skips_the_check(running):
     running.wait_for_state("EXITED")
     running.rpc().supervisor.removeProcessGroup("start")
