@@ -49,6 +49,10 @@ SYSLOG_SOCKET = "/dev/log"  # where syslog(3) sends, and a syslog daemon listens
 # container with one of these has supervisord, even before its socket is there.
 SUPERVISORD_PROGRAMS = ("/usr/bin/supervisord", "/usr/local/bin/supervisord", "/usr/sbin/supervisord",
                         "/usr/local/sbin/supervisord", "/bin/supervisord", "/sbin/supervisord")
+# And where pip, virtualenvs and distributions put it, or its package: a '*'
+# stands for part of one name, as in a shell's glob.
+SUPERVISOR_INSTALLS = ("/opt/*/bin/supervisord", "/root/.local/bin/supervisord",
+                       "/usr/lib/python*/*-packages/supervisor", "/usr/local/lib/python*/*-packages/supervisor")
 
 # Environment: what the probe reads, and what it adds for the hook.
 ENV_ROOT = "READINESS_PROBE_ROOT"
@@ -211,6 +215,7 @@ class Options(object):
         self.server = None  # --serverurl or --socket: a Unix socket path, or (host, port)
         self.config = None  # --configuration or READINESS_PROBE_CONFIG: its path under the root
         self.config_name = None  # and who named it, for the line that says it is not there
+        self.config_in_container = None  # and its path in the container, for the hook (READINESS_PROBE_CONFIG)
         self.timeout = DEFAULT_TIMEOUT
         self.wait = None
         self.interval = DEFAULT_INTERVAL
@@ -304,9 +309,12 @@ def parse_options(argv, environ):
     if "--configuration" in given:
         if not given["--configuration"]:
             raise usage_error("--configuration must not be empty")
-        opts.config, opts.config_name = under_root(opts.root, given["--configuration"]), "--configuration"
+        opts.config_in_container, opts.config_name = given["--configuration"], "--configuration"
     elif environ.get(ENV_CONFIG):
-        opts.config, opts.config_name = under_root(opts.root, environ[ENV_CONFIG]), ENV_CONFIG
+        opts.config_in_container, opts.config_name = environ[ENV_CONFIG], ENV_CONFIG
+    if opts.config_in_container:
+        opts.config_in_container = "/" + os.path.normpath("/" + opts.config_in_container).lstrip("/")
+        opts.config = under_root(opts.root, opts.config_in_container)
     if "--socket" in given:
         if not given["--socket"]:
             raise usage_error("--socket must not be empty")
@@ -427,11 +435,38 @@ def find_supervisor(opts, deadline=None):
 def refuse_unfound_supervisord(root):
     """An image that has supervisord but no config at a standard path and no
     socket (supervisord -c elsewhere, still booting or restarting) is not
-    one without supervisord: say so, and what to pass."""
-    for program in SUPERVISORD_PROGRAMS:
-        if os.path.lexists(under_root(root, program)):
-            raise Verdict(EXIT_SUPERVISOR, "supervisord is installed (%s) but no config was found at %s: name it with"
-                                           " -c FILE or %s" % (program, " or ".join(CONFIG_PATHS), ENV_CONFIG))
+    one without supervisord: say so, and what to pass. In the container's
+    own view (root /, as kubelet runs the probe) /proc shows a supervisord
+    that runs wherever it is installed."""
+    configs = "no config was found at %s: name it with -c FILE or %s" % (" or ".join(CONFIG_PATHS), ENV_CONFIG)
+    pid = supervisord_process() if os.path.realpath(root) == "/" else None
+    if pid is not None:
+        raise Verdict(EXIT_SUPERVISOR, "supervisord is running (pid %d) but %s" % (pid, configs))
+    for pattern in SUPERVISORD_PROGRAMS + SUPERVISOR_INSTALLS:
+        for path in installed_at(root, pattern):
+            raise Verdict(EXIT_SUPERVISOR, "supervisord is installed (%s) but %s" % (path, configs))
+
+
+def installed_at(root, pattern):
+    """The container paths that match pattern under the root, first of all
+    (a few listdir and lstat calls: glob and re are not imported for an
+    image without supervisord)."""
+    paths = [root]
+    for part in pattern.strip("/").split("/"):
+        if "*" not in part:
+            paths = [os.path.join(path, part) for path in paths]
+            continue
+        head, _, tail = part.partition("*")
+        found = []
+        for path in paths:
+            try:
+                names = sorted(os.listdir(path))
+            except OSError:
+                continue
+            found += [os.path.join(path, name) for name in names
+                      if name.startswith(head) and name.endswith(tail) and len(name) >= len(part) - 1]
+        paths = found
+    return ["/" + os.path.relpath(path, root) for path in paths if os.path.lexists(path)]
 
 
 def supervisor_from_config(path, root, deadline=None):
@@ -918,7 +953,7 @@ def supervisord_state(server, deadline):
         with open(path, "rb") as f:
             text = f.read(64).decode("ascii", "replace").strip()
     except FileNotFoundError:
-        return not_running(server, "no pidfile %s" % path)
+        return not_running(server, "no pidfile %s" % path, pidless=True)
     except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
     if not text.isdigit() or not 0 < int(text) < 2 ** 31:
@@ -932,16 +967,21 @@ def supervisord_state(server, deadline):
     return "supervisord is running (pid %d) but not listening %%s" % pid
 
 
-def not_running(server, why):
+def not_running(server, why, pidless=False):
     """The line for a supervisord its pidfile does not show running. In the
     container's own view (root /, as kubelet runs the probe) /proc shows
     every process of the container: a supervisord there is one that has not
-    written its pidfile yet (it opens its socket first, then writes it)."""
-    pid = supervisord_process() if os.path.realpath(server.root) == "/" else None
+    written its pidfile yet (it opens its socket first, then writes it).
+    Elsewhere /proc is not the container's: without a pidfile, supervisord
+    may be reading its config."""
+    own_view = os.path.realpath(server.root) == "/"
+    pid = supervisord_process() if own_view else None
     if pid is not None:
         return "supervisord is running (pid %d) but not listening %%s" % pid
-    if os.path.realpath(server.root) == "/":
+    if own_view:
         why += ", and no supervisord process"
+    elif pidless:
+        return "supervisord is not running, or has not yet written its pidfile (%s): nothing listens %%s" % why
     return "supervisord is not running (%s): nothing listens %%s" % why
 
 
@@ -984,6 +1024,7 @@ def check_start(supervisor, root, deadline):
     if isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
         found = start_in_a_group(supervisor, deadline)  # a second question only where there is no plain start
         if found is None:
+            refuse_start_only_in_config(supervisor, deadline)
             return "no %s program" % START_PROGRAM, None
         info, count = found
     if isinstance(info, tuple):
@@ -1009,6 +1050,22 @@ def start_in_a_group(supervisor, deadline):
     starts = [p for p in processes if isinstance(p, dict) and START_PROGRAM in (p.get("group"), p.get("name"))]
     failing = [p for p in starts if not (p.get("state") == EXITED and p.get("exitstatus") == 0)]
     return ((failing + starts)[0], len(starts)) if starts else None
+
+
+def refuse_start_only_in_config(supervisor, deadline):
+    """A start in supervisord's config that supervisord does not have: an
+    update in progress (`supervisorctl update` removes the changed program,
+    then adds it again) or a config changed since supervisord read it. Not
+    an image without start: not ready, and not final. A config not read
+    by the deadline may have it: not ready either."""
+    parser = read_as_supervisord(supervisor.config, supervisor.root, deadline)
+    if parser is None and supervisor.config is not None and too_late(deadline):
+        raise Verdict(EXIT_TIMEOUT, "supervisord has no %s program, and the deadline passed before its config (%s) was"
+                                    " read to tell whether it should" % (START_PROGRAM, supervisor.config))
+    if parser is not None and parser.has_section("program:" + START_PROGRAM):
+        raise Verdict(EXIT_NOT_STARTED, "%s is in supervisord's config (%s) but supervisord has no such program: an"
+                                        " update in progress, or the config changed since supervisord read it"
+                                        % (START_PROGRAM, supervisor.config))
 
 
 def judge_start(info, count=1):
@@ -1744,9 +1801,12 @@ def refuse_unrunnable(hook):
 def hook_environment(opts, deadline, supervisor):
     """The probe's environment, and what the hook needs to know: the root,
     its deadline (as a time on the monotonic clock, and as what is left
-    now), and supervisord's address (never its credentials)."""
+    now), supervisord's address (never its credentials) and the config
+    named by -c or READINESS_PROBE_CONFIG, where its --program reads them."""
     env = dict(os.environ)
     env[ENV_ROOT] = opts.root
+    if opts.config_in_container:
+        env[ENV_CONFIG] = opts.config_in_container
     left = max(0.0, deadline - time.monotonic())
     env[ENV_TIME_LEFT] = "%.3f" % left
     env[ENV_TIME_LEFT_MS] = "%d" % (left * 1000)
@@ -2472,6 +2532,11 @@ def main(argv=None, as_program=False):
         verdict = Verdict(EXIT_INTERNAL, "internal error: %s: %s" % (type(e).__name__, e))
     write(render_json(verdict) if as_json else render_text(verdict))
     return verdict.code
+
+
+def run():
+    """The installed readiness-probe command: the probe is the whole process."""
+    return main(as_program=True)
 
 
 if __name__ == "__main__":

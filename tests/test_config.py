@@ -7,6 +7,7 @@ deadline, whitespace as configparser sees it)."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import readiness_probe as rp
-from fake_container import CONFIG, SOCKET, run_probe
+from fake_container import CONFIG, PROGRAMS, SOCKET, run_probe
 
 READY = "ready: start exited with status 0; no hook\n"
 NO_CONFIG_FOUND = ("not ready (exit 69): supervisord is installed (%s) but no config was found at"
@@ -99,6 +100,50 @@ def test_image_with_supervisord_but_no_config_found_is_not_ready(container, prog
     assert result.text == NO_CONFIG_FOUND % program, result
 
 
+@pytest.mark.parametrize("installed,named", [
+    ("/opt/venv/bin/supervisord", None),
+    ("/root/.local/bin/supervisord", None),
+    ("/usr/lib/python3/dist-packages/supervisor/__init__.py", "/usr/lib/python3/dist-packages/supervisor"),
+    ("/usr/lib/python3.11/site-packages/supervisor/__init__.py", "/usr/lib/python3.11/site-packages/supervisor"),
+    ("/usr/local/lib/python3.12/site-packages/supervisor/__init__.py",
+     "/usr/local/lib/python3.12/site-packages/supervisor"),
+    ("/usr/local/lib/python3.9/dist-packages/supervisor/__init__.py", "/usr/local/lib/python3.9/dist-packages/supervisor"),
+    ("/usr/lib/python2.7/dist-packages/supervisor/__init__.py", "/usr/lib/python2.7/dist-packages/supervisor"),
+], ids=["venv", "pip-user", "debian-package", "site-packages", "pip", "pip-debian", "python2-debian-package"])
+def test_image_with_supervisord_where_pip_or_a_venv_put_it_is_not_ready(container, installed, named):
+    """supervisord in a virtualenv or a Python's packages, its config at a
+    path of the image's own: never `ready: no supervisord`."""
+    os.unlink(container.path(CONFIG))
+    container.write("/app/supervisord.conf", "[supervisord]\n")
+    container.write(installed, "#!/bin/sh\n", 0o755)
+    result = container.probe()
+    assert result.text == NO_CONFIG_FOUND % (named or installed), result
+
+
+def test_image_with_only_names_like_supervisords_is_ready_without_one(container):
+    os.unlink(container.path(CONFIG))
+    for path in ("/opt/venv/bin/supervisorctl", "/opt/supervisord", "/usr/local/lib/python3.11/site-packages/supervisor_x",
+                 "/usr/local/lib/python3.11/packages/supervisor/__init__.py", "/usr/lib/python3/supervisor"):
+        container.write(path, "")
+    assert container.probe().text == "ready: no supervisord; no hook\n"
+
+
+def own_view_has_no_supervisord_config():
+    return not any(os.path.lexists(path) for path in rp.CONFIG_PATHS + (rp.DEFAULT_SOCKET,) + rp.SUPERVISORD_PROGRAMS)
+
+
+@pytest.mark.skipif(not own_view_has_no_supervisord_config(), reason="this machine has a supervisord config or socket")
+def test_supervisord_running_in_the_containers_own_view_without_a_config_found_is_not_ready(running):
+    """Root /, as kubelet runs the probe: a supervisord in /proc, wherever it
+    is installed and whatever config it runs, is the container's."""
+    result = running.probe("--root", "/")
+    found = re.match(r"not ready \(exit 69\): supervisord is running \(pid (\d+)\) but no config was found at"
+                     r" /etc/supervisord.conf or /etc/supervisor/supervisord.conf: name it with -c FILE or"
+                     r" READINESS_PROBE_CONFIG\n\Z", result.text)
+    assert found and result.code == 69, result
+    assert rp.is_supervisord(rp.process_command(int(found.group(1))) or b""), result  # this one, or another test's
+
+
 def test_image_with_supervisord_found_by_its_socket_is_asked(running):
     running.wait_for_state("EXITED")
     os.unlink(running.path(CONFIG))
@@ -109,6 +154,42 @@ def test_image_with_supervisord_found_by_its_socket_is_asked(running):
 def test_image_without_supervisord_is_still_ready_without_one(container):
     os.unlink(container.path(CONFIG))
     assert container.probe().text == "ready: no supervisord; no hook\n"
+
+
+# -- start in the config, not in supervisord: `supervisorctl update` -----------
+def test_start_in_the_config_but_not_in_supervisord_is_not_ready_and_not_final(running):
+    """`supervisorctl update` removes a changed program's group, then adds it
+    again: in between, supervisord has no start, but its config has."""
+    running.wait_for_state("EXITED")
+    running.rpc().supervisor.removeProcessGroup("start")
+    line = ("not ready (exit 2): start is in supervisord's config (%s) but supervisord has no such program: an update"
+            " in progress, or the config changed since supervisord read it" % running.path(CONFIG))
+    result = running.probe()
+    assert (result.code, result.text) == (2, line + "\n"), result
+    result = running.probe("--json", "--wait", "0.6", "--interval", "0.2")
+    record = json.loads(result.text)
+    assert (record["code"], record["reason"], record["start"]) == (2, line, None), result
+    assert result.elapsed > 0.35, result  # it ran again after 0.2 s: not final
+
+
+def test_start_not_in_supervisord_and_a_config_too_long_to_read_by_the_deadline_is_124(running):
+    running.wait_for_state("EXITED")
+    running.rpc().supervisor.removeProcessGroup("start")
+    text = open(running.path(PROGRAMS)).read()
+    running.write(PROGRAMS, text.replace("[program:start]", "[program:init]").replace("start:exited", "init:exited"))
+    running.write("/etc/supervisor/conf.d/zz-long.conf", "[program:start]\n" + "k = v ; c\n" * 100000)
+    result = running.probe("--timeout", "0.3")
+    assert result.text == ("not ready (exit 124): supervisord has no start program, and the deadline passed before its"
+                           " config (%s) was read to tell whether it should\n" % running.path(CONFIG)), result
+
+
+def test_start_in_neither_the_config_nor_supervisord_skips_the_check(running):
+    running.wait_for_state("EXITED")
+    running.rpc().supervisor.removeProcessGroup("start")
+    assert running.probe().code == 2  # the config still has it
+    text = open(running.path(PROGRAMS)).read()
+    running.write(PROGRAMS, text.replace("[program:start]", "[program:init]").replace("start:exited", "init:exited"))
+    assert running.probe().text == "ready: no start program; no hook\n"
 
 
 # -- why the socket is missing or refused: supervisord's pidfile and /proc ------
@@ -163,10 +244,14 @@ def test_pidfile_naming_another_process_says_supervisord_is_not_running(containe
                                pidfile(container), other.pid, socket_path(container))), result
 
 
-def test_no_pidfile_says_supervisord_is_not_running(container):
+def test_no_pidfile_says_supervisord_is_not_running_or_has_not_written_it(container):
+    """Here /proc is not the container's, and supervisord writes its pidfile
+    only once its socket is open: while it reads its config it has
+    neither."""
     result = container.probe()
-    assert result.text == ("not ready (exit 69): supervisord is not running (no pidfile %s): nothing listens at %s"
-                           " (no such socket)\n" % (pidfile(container), socket_path(container))), result
+    assert result.text == ("not ready (exit 69): supervisord is not running, or has not yet written its pidfile"
+                           " (no pidfile %s): nothing listens at %s (no such socket)\n" % (
+                               pidfile(container), socket_path(container))), result
 
 
 def test_relative_pidfile_cannot_tell_and_says_what_it_knows(container):

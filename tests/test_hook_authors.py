@@ -106,6 +106,31 @@ def test_hook_is_never_told_supervisords_credentials(container):
     assert hook_environment(result)["READINESS_PROBE_SUPERVISOR"] == "unix://" + container.path("/var/run/supervisor.sock")
 
 
+def test_hook_is_told_the_config_named_by_the_flag_or_the_environment(ready):
+    ready.write_hook("env; exit 3")
+    assert "READINESS_PROBE_CONFIG" not in hook_environment(ready.probe())
+    env = hook_environment(ready.probe("-c", "etc/supervisor/../supervisor/supervisord.conf"))
+    assert env["READINESS_PROBE_CONFIG"] == "/etc/supervisor/supervisord.conf"  # a container path, as the probe read it
+    env = hook_environment(ready.probe(env=dict(os.environ, READINESS_PROBE_CONFIG="/etc/supervisor/supervisord.conf")))
+    assert env["READINESS_PROBE_CONFIG"] == "/etc/supervisor/supervisord.conf"
+
+
+def test_program_flag_in_a_hook_reads_the_config_the_probe_was_named(container):
+    """supervisord found only through -c, with a password: the hook's
+    --program reads the same config, and so sends the credentials."""
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read().replace(
+        "[supervisorctl]\n", "[supervisorctl]\nusername=probe\npassword=s3cret-pw\n").replace(
+        "[unix_http_server]\n", "[unix_http_server]\nusername=probe\npassword=s3cret-pw\n")
+    container.write("/etc/supervisor/supervisord.conf", main)
+    container.credentials = ("probe", "s3cret-pw")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
+    container.start_supervisord().wait_for_state("EXITED")
+    os.rename(container.path("/etc/supervisor/supervisord.conf"), container.path("/etc/supervisord-custom.conf"))
+    container.write_hook('"%s" --program start; exit $((3 + $?))' % LAUNCHER)
+    result = container.probe("-c", "/etc/supervisord-custom.conf")
+    assert result.text == "not ready (exit 5): hook exited 5\nnot ready (exit 2): start is EXITED (exit status 0)\n", result
+
+
 def test_hook_without_supervisord_is_told_none_whatever_it_inherited(tmp_path):
     hook = tmp_path / "usr" / "bin" / "readiness_probe_hook"
     hook.parent.mkdir(parents=True)
