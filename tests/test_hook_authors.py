@@ -253,7 +253,7 @@ def test_try_hook_shows_each_template_ready_with_the_state_file_beside_it(templa
     hook = os.path.join("examples", "hooks", template)
     code, out, root = try_hook(hook, "--state", hook + ".state.json")
     assert code == 0, out
-    assert "\nprograms settled: dependent-startup RUNNING, featured RUNNING, rsyslogd RUNNING, start EXITED\n" in out
+    assert "\nprograms settled: dependent-startup EXITED, featured RUNNING, rsyslogd RUNNING, start EXITED\n" in out
     assert case(out, "== 1.")[:2] == ["not ready (exit 3): hook exited 3", not_ready % root], out
     assert case(out, "== 2.")[0] == READY, out
     assert case(out, "== 6.")[0] == START_FAILED, out
@@ -281,7 +281,7 @@ def test_try_hook_gives_the_hook_its_socket_its_programs_and_the_launcher(tmp_pa
                                                      "programs": {"bgpd": "RUNNING"}}))
     code, out, root = try_hook(str(tmp_path / "hook"), "--state", str(tmp_path / "state.json"))
     assert code == 0, out
-    assert ("\nprograms settled: bgpd RUNNING, dependent-startup RUNNING, featured RUNNING, rsyslogd RUNNING,"
+    assert ("\nprograms settled: bgpd RUNNING, dependent-startup EXITED, featured RUNNING, rsyslogd RUNNING,"
             " start EXITED\n") in out
     assert case(out, "== 1.")[:2] == ["not ready (exit 4): hook exited 4",
                                       "featured: no answer on %s/var/run/featured/api.sock" % root], out
