@@ -177,7 +177,8 @@ def test_start_not_in_supervisord_and_a_config_too_long_to_read_by_the_deadline_
     running.rpc().supervisor.removeProcessGroup("start")
     text = open(running.path(PROGRAMS)).read()
     running.write(PROGRAMS, text.replace("[program:start]", "[program:init]").replace("start:exited", "init:exited"))
-    running.write("/etc/supervisor/conf.d/zz-long.conf", "[program:start]\n" + "k = v ; c\n" * 100000)
+    for number in range(8):  # about 2 s of configparser's work on this machine, whatever its speed past 0.3 s
+        running.write("/etc/supervisor/conf.d/zz-long-%d.conf" % number, "[program:start]\n" + "k = v ; c\n" * 100000)
     result = running.probe("--timeout", "0.3")
     assert result.text == ("not ready (exit 124): supervisord has no start program, and the deadline passed before its"
                            " config (%s) was read to tell whether it should\n" % running.path(CONFIG)), result
