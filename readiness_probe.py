@@ -26,18 +26,30 @@ __version__ = "1.0.0"
 
 # ---------------------------------------------------------------------------
 # Exit codes: the contract with kubelet, the upgrade controller and hook authors.
-EXIT_READY = 0  # ready
-EXIT_HOOK_CRASHED = 1  # the hook exited 1 (an uncaught Python exception's code)
-EXIT_NOT_STARTED = 2  # the start program has not exited with status 0
-HOOK_CODES = range(3, 64)  # the hook's own codes, passed through unchanged
-EXIT_USAGE = 64  # bad command line or environment value
-EXIT_SUPERVISOR = 69  # supervisord is configured but cannot be asked
-EXIT_INTERNAL = 70  # internal error of the probe itself
-EXIT_NO_RESOURCES = 71  # the system refused a process or a pipe (no free PIDs or fds): try again
-EXIT_TIMEOUT = 124  # the deadline passed (supervisord or the hook too slow)
-EXIT_HOOK_NOT_EXECUTABLE = 126  # the hook exists but cannot be executed
-EXIT_NO_PYTHON = 127  # readiness_probe.sh found no python3 (set by the launcher)
-EXIT_SIGNAL_BASE = 128  # 128+N: the hook was killed by signal N (or the probe told to stop by it)
+# Each line is a row of EXIT_CODES, in order: --help's list, the README's
+# table and the tests all read that table.
+EXIT_CODES = []  # (shown, code, meaning)
+
+
+def exit_code(code, meaning, shown=None):
+    EXIT_CODES.append((shown or str(code), code, meaning))
+    return code
+
+
+EXIT_READY = exit_code(0, "ready")
+EXIT_HOOK_CRASHED = exit_code(1, "the hook exited 1 (an uncaught Python exception's code)")
+EXIT_NOT_STARTED = exit_code(2, "the start program has not exited with status 0 (--program: NAME is not RUNNING)")
+HOOK_CODES = range(exit_code(3, "the hook's own codes, passed through", shown="3-63"), 64)
+EXIT_USAGE = exit_code(64, "bad command line or environment value")
+EXIT_SUPERVISOR = exit_code(69, "supervisord is configured but cannot be asked")
+EXIT_INTERNAL = exit_code(70, "internal error of the probe")
+EXIT_NO_RESOURCES = exit_code(71, "the system refused the hook a process or a pipe (no free PIDs or fds)")
+EXIT_TIMEOUT = exit_code(124, "the deadline passed")
+EXIT_HOOK_NOT_EXECUTABLE = exit_code(126, "the hook exists but cannot be executed")
+EXIT_NO_PYTHON = exit_code(127, "readiness_probe.sh found no python3")  # the launcher's, as EXIT_NO_PYTHON there
+EXIT_SIGNAL_BASE = exit_code(128, "the hook was killed by signal N (or the probe, told to stop by signal N while"
+                             " the hook ran or at any time of --wait: 143 for SIGTERM, 130 for SIGINT, 129 for"
+                             " SIGHUP)", shown="128+N")
 
 # Where things live inside the container; all are read under --root.
 START_PROGRAM = "start"
@@ -54,14 +66,27 @@ SUPERVISORD_PROGRAMS = ("/usr/bin/supervisord", "/usr/local/bin/supervisord", "/
 SUPERVISOR_INSTALLS = ("/opt/*/bin/supervisord", "/root/.local/bin/supervisord",
                        "/usr/lib/python*/*-packages/supervisor", "/usr/local/lib/python*/*-packages/supervisor")
 
-# Environment: what the probe reads, and what it adds for the hook.
-ENV_ROOT = "READINESS_PROBE_ROOT"
-ENV_TIMEOUT = "READINESS_PROBE_TIMEOUT"
-ENV_CONFIG = "READINESS_PROBE_CONFIG"
-ENV_TIME_LEFT = "READINESS_PROBE_TIME_LEFT"  # for the hook: seconds left when it was started (a decimal)
-ENV_TIME_LEFT_MS = "READINESS_PROBE_TIME_LEFT_MS"  # for the hook: the same in whole milliseconds, for sh
-ENV_DEADLINE = "READINESS_PROBE_DEADLINE"  # for the hook: the deadline on CLOCK_MONOTONIC (time.monotonic())
-ENV_SUPERVISOR = "READINESS_PROBE_SUPERVISOR"  # for the hook: supervisord's address, as a serverurl
+# Environment: what the probe reads, and what it adds for the hook. Each
+# line is a row of ENVIRONMENT: --help's list, the README's table and the
+# tests read it.
+ENVIRONMENT = []  # (name, meaning)
+
+
+def env_var(name, meaning):
+    ENVIRONMENT.append((name, meaning))
+    return name
+
+
+ENV_ROOT = env_var("READINESS_PROBE_ROOT", "the root, when --root is not given")
+ENV_CONFIG = env_var("READINESS_PROBE_CONFIG", "supervisord's config, when -c is not given (passed on to the hook)")
+ENV_TIMEOUT = env_var("READINESS_PROBE_TIMEOUT", "the deadline in seconds, when --timeout is not given")
+ENV_PYTHON = env_var("READINESS_PROBE_PYTHON", "read by readiness_probe.sh: the python3 to run")
+ENV_TIME_LEFT = env_var("READINESS_PROBE_TIME_LEFT", "for the hook: seconds left when it was started (0.764)")
+ENV_TIME_LEFT_MS = env_var("READINESS_PROBE_TIME_LEFT_MS", "for the hook: the same in whole milliseconds (764)")
+ENV_DEADLINE = env_var("READINESS_PROBE_DEADLINE", "for the hook: the deadline on CLOCK_MONOTONIC (time.monotonic());"
+                       " read by --program")
+ENV_SUPERVISOR = env_var("READINESS_PROBE_SUPERVISOR", "for the hook: supervisord's address, as a serverurl; read by"
+                         " --program")
 
 DEFAULT_TIMEOUT = 0.8  # seconds; kubelet's default timeoutSeconds is 1
 DEFAULT_INTERVAL = 1.0  # seconds between runs with --wait
@@ -135,41 +160,13 @@ supervisord's "start" program has exited with status 0 and the optional hook
 <root>%(hook)s exits 0.
 
 flags:
-  --root DIR          container root every path is read under (env %(env_root)s, default /)
-  --configuration FILE, -c FILE
-                      supervisord's config, a container path (env %(env_config)s; default: the
-                      first of %(configs)s)
-  --serverurl URL, -s URL
-                      supervisord's address: unix:///PATH (under the root) or http://HOST:PORT
-                      (default: from supervisord.conf, as supervisorctl finds it)
-  --socket PATH       supervisord's Unix socket, under the root (same as --serverurl unix://PATH)
-  --timeout SECONDS   deadline for supervisord and the hook together (env %(env_timeout)s, default %(timeout)s)
-  --wait SECONDS      re-check until ready or SECONDS have passed, or until start has failed for
-                      good; one line per change of verdict
-  --interval SECONDS  pause between runs with --wait (default %(interval)s)
-  --hook PATH         run this hook (a path on this machine) instead of <root>%(hook)s
-  --program NAME      only ask supervisord for program NAME's state (from a hook: where the
-                      probe found supervisord, within the hook's deadline); exit 0 when
-                      RUNNING, 2 when not (or no such program)
-  --json              print one JSON object (ready, code, by, reason, output, start) instead of text
-  --help, -h          print this help, exit 0
-  --version           print the version, exit 0
+%(flags)s
+
+environment:
+%(environment)s
 
 exit codes:
-  0        ready
-  1        the hook exited 1 (an uncaught Python exception's code)
-  2        the start program has not exited with status 0 (--program: NAME is not RUNNING)
-  3-63     the hook's own codes, passed through
-  64       bad command line or environment value
-  69       supervisord is configured but cannot be asked
-  70       internal error of the probe
-  71       the system refused the hook a process or a pipe (no free PIDs or fds)
-  124      the deadline passed
-  126      the hook exists but cannot be executed
-  127      readiness_probe.sh found no python3
-  128+N    the hook was killed by signal N (or the probe, told to stop by
-           signal N while the hook ran or at any time of --wait: 143 for
-           SIGTERM, 130 for SIGINT, 129 for SIGHUP)
+%(exit_codes)s
 
 The hook runs with the probe's privileges (root in most containers). --root
 chooses where files are read; it is not a sandbox: never point it at a tree
@@ -229,10 +226,31 @@ class Options(object):
 
 # ---------------------------------------------------------------------------
 # Options: every flag and environment value is checked before anything runs.
-VALUE_FLAGS = ("--root", "--configuration", "-c", "--serverurl", "-s", "--socket", "--timeout", "--wait", "--interval",
-               "--hook", "--program")
-SWITCHES = ("--json", "--help", "-h", "--version")
-ALIASES = {"-c": "--configuration", "-s": "--serverurl", "-h": "--help"}
+# Each row: the flag, its short alias, its value's name (None for a switch)
+# and --help's line for it; the README's table and the tests read FLAGS too.
+FLAGS = (
+    ("--root", None, "DIR", "container root every path is read under (env %(ENV_ROOT)s, default /)"),
+    ("--configuration", "-c", "FILE", "supervisord's config, a container path (env %(ENV_CONFIG)s; default: the"
+                                      " first of %(configs)s)"),
+    ("--serverurl", "-s", "URL", "supervisord's address: unix:///PATH (under the root) or http://HOST:PORT"
+                                 " (default: from supervisord.conf, as supervisorctl finds it)"),
+    ("--socket", None, "PATH", "supervisord's Unix socket, under the root (same as --serverurl unix://PATH)"),
+    ("--timeout", None, "SECONDS", "deadline for supervisord and the hook together (env %(ENV_TIMEOUT)s, default"
+                                   " %(timeout)s)"),
+    ("--wait", None, "SECONDS", "re-check until ready or SECONDS have passed, or until start has failed for good;"
+                                " one line per change of verdict"),
+    ("--interval", None, "SECONDS", "pause between runs with --wait (default %(interval)s)"),
+    ("--hook", None, "PATH", "run this hook (a path on this machine) instead of <root>%(hook)s"),
+    ("--program", None, "NAME", "only ask supervisord for program NAME's state (from a hook: where the probe found"
+                                " supervisord, within the hook's deadline); exit 0 when RUNNING, 2 when not (or no"
+                                " such program)"),
+    ("--json", None, None, "print one JSON object (ready, code, by, reason, output, start) instead of text"),
+    ("--help", "-h", None, "print this help, exit 0"),
+    ("--version", None, None, "print the version, exit 0"),
+)
+VALUE_FLAGS = tuple(name for flag, alias, value, _ in FLAGS if value for name in (flag, alias) if name)
+SWITCHES = tuple(name for flag, alias, value, _ in FLAGS if not value for name in (flag, alias) if name)
+ALIASES = dict((alias, flag) for flag, alias, _, _ in FLAGS if alias)
 
 
 def usage_error(message):
@@ -2492,15 +2510,27 @@ def program_state(opts):
 
 
 def help_text():
-    return USAGE % {
-        "hook": HOOK_PATH,
-        "env_root": ENV_ROOT,
-        "env_timeout": ENV_TIMEOUT,
-        "env_config": ENV_CONFIG,
-        "configs": " and ".join(CONFIG_PATHS),
-        "timeout": DEFAULT_TIMEOUT,
-        "interval": DEFAULT_INTERVAL,
-    }
+    """--help: the synopsis, then FLAGS, ENVIRONMENT and EXIT_CODES."""
+    import textwrap
+    values = {"hook": HOOK_PATH, "configs": " and ".join(CONFIG_PATHS), "timeout": DEFAULT_TIMEOUT,
+              "interval": DEFAULT_INTERVAL, "ENV_ROOT": ENV_ROOT, "ENV_CONFIG": ENV_CONFIG, "ENV_TIMEOUT": ENV_TIMEOUT}
+    flags = [("%s %s" % (flag, value) if value else flag) + (", %s %s" % (alias, value) if alias and value else
+                                                             ", %s" % alias if alias else "")
+             for flag, alias, value, _ in FLAGS]
+
+    def listing(rows, width):
+        lines = []
+        for name, meaning in rows:
+            text = textwrap.wrap(meaning, 100 - width - 3)
+            if len(name) > width:
+                lines.append("  " + name)
+            else:
+                lines.append("  %-*s %s" % (width, name, text.pop(0)))
+            lines.extend(" " * (width + 3) + line for line in text)
+        return "\n".join(lines)
+
+    return USAGE % dict(values, flags=listing([(name, row[3] % values) for name, row in zip(flags, FLAGS)], 19),
+                        environment=listing(ENVIRONMENT, 29), exit_codes=listing([(shown, meaning) for shown, _, meaning in EXIT_CODES], 6))
 
 
 def main(argv=None, as_program=False):

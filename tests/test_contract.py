@@ -19,50 +19,38 @@ def readme_table(heading):
     return [row.split("|")[1].strip().strip("`") for row in rows[1:]]  # rows[0] is the header
 
 
-def test_readme_exit_codes_match_the_constants():
+def test_readme_exit_codes_are_the_table_in_the_code():
     documented = readme_table("Exit codes")
-    constants = {
-        "0": rp.EXIT_READY,
-        "1": rp.EXIT_HOOK_CRASHED,
-        "2": rp.EXIT_NOT_STARTED,
-        "64": rp.EXIT_USAGE,
-        "69": rp.EXIT_SUPERVISOR,
-        "70": rp.EXIT_INTERNAL,
-        "71": rp.EXIT_NO_RESOURCES,
-        "124": rp.EXIT_TIMEOUT,
-        "126": rp.EXIT_HOOK_NOT_EXECUTABLE,
-        "127": rp.EXIT_NO_PYTHON,
-    }
-    assert documented == ["0", "1", "2", "3–63", "64", "69", "70", "71", "124", "126", "127", "128+N"]
-    for text, value in constants.items():
-        assert int(text) == value
+    assert documented == [shown.replace("-", "\u2013") for shown, _, _ in rp.EXIT_CODES]  # 3–63, an en dash
+
+
+def test_every_exit_constant_is_a_row_of_the_table():
+    constants = {name: getattr(rp, name) for name in dir(rp) if name.startswith("EXIT_") and name != "EXIT_CODES"}
+    codes = [code for _, code, _ in rp.EXIT_CODES]
+    assert len(set(codes)) == len(codes), codes
+    assert set(constants.values()) | {rp.HOOK_CODES.start} == set(codes), constants
+    assert len(set(constants.values())) == len(constants), constants  # one name for each code
     assert (rp.HOOK_CODES.start, rp.HOOK_CODES.stop - 1) == (3, 63)
-    assert rp.EXIT_SIGNAL_BASE == 128
-    every_constant = {name for name in dir(rp) if name.startswith("EXIT_")}
-    assert every_constant == {
-        "EXIT_READY", "EXIT_HOOK_CRASHED", "EXIT_NOT_STARTED", "EXIT_USAGE", "EXIT_SUPERVISOR",
-        "EXIT_INTERNAL", "EXIT_NO_RESOURCES", "EXIT_TIMEOUT", "EXIT_HOOK_NOT_EXECUTABLE", "EXIT_NO_PYTHON",
-        "EXIT_SIGNAL_BASE",
-    }
+    assert [shown for shown, code, _ in rp.EXIT_CODES if shown != str(code)] == ["3-63", "128+N"]
 
 
 def test_launcher_exit_code_matches_the_constant():
     assert "EXIT_NO_PYTHON=%d\n" % rp.EXIT_NO_PYTHON in open(LAUNCHER).read()
 
 
-def test_readme_flags_match_the_code():
-    documented = {cell.split()[0] for cell in readme_table("Flags")}
-    assert documented == (set(rp.VALUE_FLAGS) | set(rp.SWITCHES)) - set(rp.ALIASES)
+def test_readme_flags_are_the_table_in_the_code():
+    documented = [cell.split() for cell in readme_table("Flags")]
+    assert documented == [[flag, value] if value else [flag] for flag, _, value, _ in rp.FLAGS]
+    assert set(rp.VALUE_FLAGS) | set(rp.SWITCHES) == {name for row in rp.FLAGS for name in row[:2] if name}
     assert set(rp.ALIASES) == {"-c", "-h", "-s"}
 
 
-def test_readme_environment_matches_the_code():
-    documented = set(readme_table("Environment"))
-    assert documented == {rp.ENV_ROOT, rp.ENV_CONFIG, rp.ENV_TIMEOUT, rp.ENV_TIME_LEFT, rp.ENV_TIME_LEFT_MS, rp.ENV_DEADLINE,
-                          rp.ENV_SUPERVISOR, "READINESS_PROBE_PYTHON"}
-    assert {name for name in dir(rp) if name.startswith("ENV_")} == {
-        "ENV_ROOT", "ENV_CONFIG", "ENV_TIMEOUT", "ENV_TIME_LEFT", "ENV_TIME_LEFT_MS", "ENV_DEADLINE", "ENV_SUPERVISOR"}
-    assert "READINESS_PROBE_PYTHON" in open(LAUNCHER).read()
+def test_readme_environment_is_the_table_in_the_code():
+    documented = readme_table("Environment")
+    assert documented == [name for name, _ in rp.ENVIRONMENT]
+    constants = {getattr(rp, name) for name in dir(rp) if name.startswith("ENV_")}
+    assert constants == set(documented)
+    assert "${%s:-}" % rp.ENV_PYTHON in open(LAUNCHER).read()
 
 
 def test_readme_default_timeout_matches_the_constant():

@@ -123,10 +123,19 @@ def test_default_timeout_is_the_documented_one(ready):
 def test_help_shows_flags_and_exit_codes(container):
     result = container.probe("--help")
     assert result.code == 0
-    for flag in rp.VALUE_FLAGS + rp.SWITCHES:
-        assert flag in result.text
-    for code in ("64", "69", "70", "71", "124", "126", "127", "128+N"):
-        assert "\n  %s " % code in result.text
+    flags = result.text.split("\nflags:\n", 1)[1].split("\n\n", 1)[0]
+    environment = result.text.split("\nenvironment:\n", 1)[1].split("\n\n", 1)[0]
+    codes = result.text.split("\nexit codes:\n", 1)[1].split("\n\n", 1)[0]
+    assert [line.split()[0].rstrip(",") for line in flags.splitlines() if line.startswith("  --")] == [
+        row[0] for row in rp.FLAGS]
+    for flag, alias, value, _ in rp.FLAGS:
+        assert "\n  %s%s%s" % (flag, " " + value if value else "", ", " + alias if alias else "") in "\n" + flags
+    assert [line.split()[0] for line in environment.splitlines() if not line.startswith("    ")] == [
+        name for name, _ in rp.ENVIRONMENT]
+    assert [line.split()[0] for line in codes.splitlines() if not line.startswith("    ")] == [
+        shown for shown, _, _ in rp.EXIT_CODES]
+    for shown, _, meaning in rp.EXIT_CODES:  # each meaning whole, however it is wrapped
+        assert " ".join(meaning.split()) in " ".join(codes.split())
 
 
 def test_help_and_version_need_no_valid_values(container):

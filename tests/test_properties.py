@@ -1,5 +1,6 @@
 """Property-based: whatever supervisord's socket answers, the probe ends with
-one of 0, 2, 69, 124 and one line, never a traceback; and the ready path's
+ready, not started, cannot ask supervisord or the deadline (the table's
+codes, by name) in one line, never a traceback; and the ready path's
 config reader reads what supervisord's parser reads, over every character."""
 
 import os
@@ -13,7 +14,7 @@ import readiness_probe as rp
 from fake_container import FakeContainer
 from misbehaving_server import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer
 
-ALLOWED = {0, 2, 69, 124}
+ALLOWED = {rp.EXIT_READY, rp.EXIT_NOT_STARTED, rp.EXIT_SUPERVISOR, rp.EXIT_TIMEOUT}
 PROCESS_EXAMPLES = 60  # each runs the probe as a process
 DECODE_EXAMPLES = 600  # each runs the decoding in this process
 EXAMPLES_RUN = {"process": 0, "decode": 0}
