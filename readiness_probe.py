@@ -416,6 +416,7 @@ class Supervisor(object):
         self.credentials = credentials
         self.config = config
         self.root = root
+        self.read = None  # (deadline, parser): its config, once read (see config_read)
 
     def __str__(self):
         return self.url() if isinstance(self.address, tuple) else self.address
@@ -426,6 +427,15 @@ class Supervisor(object):
             host, port = self.address
             return "http://%s:%d" % ("[%s]" % host if ":" in host else host, port)
         return "unix://" + self.address
+
+    def config_read(self, deadline):
+        """Its config as supervisord reads it (read_config_as_supervisord),
+        read once by a run's deadline: start's settings, its dependencies'
+        commands, the listener and the pidfile come from one read. Only the
+        failure path and --json ask for it."""
+        if self.read is None or self.read[0] != deadline:
+            self.read = (deadline, read_config_as_supervisord(self.config, self.root, deadline))
+        return self.read[1]
 
 
 def find_supervisor(opts, deadline=None):
@@ -450,6 +460,12 @@ def find_supervisor(opts, deadline=None):
     return None
 
 
+def own_view(root):
+    """The root is /: the probe sees the container as kubelet runs it, its
+    /proc and its processes included. Under --root, /proc is the machine's."""
+    return os.path.realpath(root) == "/"
+
+
 def refuse_unfound_supervisord(root):
     """An image that has supervisord but no config at a standard path and no
     socket (supervisord -c elsewhere, still booting or restarting) is not
@@ -457,7 +473,7 @@ def refuse_unfound_supervisord(root):
     own view (root /, as kubelet runs the probe) /proc shows a supervisord
     that runs wherever it is installed."""
     configs = "no config was found at %s: name it with -c FILE or %s" % (" or ".join(CONFIG_PATHS), ENV_CONFIG)
-    pid = supervisord_process() if os.path.realpath(root) == "/" else None
+    pid = supervisord_process() if own_view(root) else None
     if pid is not None:
         raise Verdict(EXIT_SUPERVISOR, "supervisord is running (pid %d) but %s" % (pid, configs))
     for pattern in SUPERVISORD_PROGRAMS + SUPERVISOR_INSTALLS:
@@ -960,7 +976,7 @@ def supervisord_state(server, deadline):
     root) and /proc, as a line with a %s for where it does not listen; None
     when that cannot be told: no config, or a relative pidfile (supervisord's
     default, supervisord.pid, is in its working directory, unknown here)."""
-    parser = read_as_supervisord(server.config, server.root, deadline)
+    parser = server.config_read(deadline)
     if parser is None or not parser.has_option("supervisord", "pidfile"):
         return None
     pidfile = expand(parser.get("supervisord", "pidfile"), "")
@@ -992,11 +1008,10 @@ def not_running(server, why, pidless=False):
     written its pidfile yet (it opens its socket first, then writes it).
     Elsewhere /proc is not the container's: without a pidfile, supervisord
     may be reading its config."""
-    own_view = os.path.realpath(server.root) == "/"
-    pid = supervisord_process() if own_view else None
+    pid = supervisord_process() if own_view(server.root) else None
     if pid is not None:
         return "supervisord is running (pid %d) but not listening %%s" % pid
-    if own_view:
+    if own_view(server.root):
         why += ", and no supervisord process"
     elif pidless:
         return "supervisord is not running, or has not yet written its pidfile (%s): nothing listens %%s" % why
@@ -1076,7 +1091,7 @@ def refuse_start_only_in_config(supervisor, deadline):
     then adds it again) or a config changed since supervisord read it. Not
     an image without start: not ready, and not final. A config not read
     by the deadline may have it: not ready either."""
-    parser = read_as_supervisord(supervisor.config, supervisor.root, deadline)
+    parser = supervisor.config_read(deadline)
     if parser is None and supervisor.config is not None and too_late(deadline):
         raise Verdict(EXIT_TIMEOUT, "supervisord has no %s program, and the deadline passed before its config (%s) was"
                                     " read to tell whether it should" % (START_PROGRAM, supervisor.config))
@@ -1148,7 +1163,7 @@ class StartRecord(object):
 
     def as_json(self):
         if self.final is None:
-            settings = program_settings(self.supervisor.config, self.root, START_PROGRAM, self.deadline)
+            settings = program_settings(self.supervisor.config_read(self.deadline), START_PROGRAM)
             final = bool(will_not_change(self.info, settings, None)[0])
             self.final = final and not listener_may_start(settings, self.supervisor, self.root, self.deadline)
         state = self.info["state"]
@@ -1165,7 +1180,7 @@ class StartRecord(object):
 # in this section may change the exit code (2), only the words.
 def explain_start(not_ready, supervisor, root, deadline):
     info = not_ready.info
-    settings = program_settings(supervisor.config, root, START_PROGRAM, deadline)
+    settings = program_settings(supervisor.config_read(deadline), START_PROGRAM)
     final, why = will_not_change(info, settings, lambda: ask_or_none(supervisor, "supervisor.getSupervisorVersion", [], deadline))
     reason = not_ready.reason
     if info["state"] == STOPPED and info.get("start") == 0:
@@ -1260,12 +1275,12 @@ def dependencies(settings, supervisor, root, deadline):
     if not wanted or settings.get("dependent_startup", "").lower() not in TRUTHY:
         return "", False
     states, reached, final = [], [], False
-    everything = []  # supervisord's processes, asked once, only for a name it does not know
+    asked = {}  # supervisord's answers, by name: see dependency_processes
     for item in wanted:
         if too_late(deadline):  # thousands of waits: what is left is not judged, and nothing is claimed
             return ": it waits for %s, and the deadline passed before all were asked about" % " and ".join(wanted), False
         name, waited = waited_for(item)
-        processes = dependency_processes(name, supervisor, deadline, everything)
+        processes = dependency_processes(name, supervisor, deadline, asked)
         if processes is None:
             states.append("%s's state is unknown" % name)
         elif not processes:  # the listener drops a wait for a program it does not have
@@ -1279,7 +1294,7 @@ def dependencies(settings, supervisor, root, deadline):
             states.append("%s has reached it (%s)" % reached[-1])
         else:
             for info in processes:
-                why, certain = cannot_be_started(info, waited, name, supervisor, root, deadline, everything)
+                why, certain = cannot_be_started(info, waited, name, supervisor, root, deadline, asked)
                 final = final or certain
                 states.append(why or process_phrase(info, name))
     if len(reached) == len(wanted):
@@ -1308,21 +1323,28 @@ def waited_for(item):
     return parts[0], [state for state in named if state in WAITABLE]
 
 
-def dependency_processes(name, supervisor, deadline, everything):
+def dependency_processes(name, supervisor, deadline, asked):
     """The processes of program NAME, as the listener names programs in
     dependent_startup_wait_for (by [program:NAME]): NAME itself, else (on
     BAD_NAME) from all of supervisord's processes, those of group NAME
     (numprocs) or named NAME in a [group:]; [] when there are none; None when
-    supervisord's answers make no sense."""
+    supervisord's answers make no sense. `asked` keeps this run's answers
+    by name (None for all processes): supervisord is asked each once."""
+    if name not in asked:
+        asked[name] = processes_named(name, supervisor, deadline, asked)
+    return asked[name]
+
+
+def processes_named(name, supervisor, deadline, asked):
     info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
     if isinstance(info, dict):
         processes = [info]
     elif isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
-        if not everything:
-            everything.append(ask_or_none(supervisor, "supervisor.getAllProcessInfo", [], deadline))
-        if not isinstance(everything[0], list):
+        if None not in asked:
+            asked[None] = ask_or_none(supervisor, "supervisor.getAllProcessInfo", [], deadline)
+        if not isinstance(asked[None], list):
             return None
-        processes = [p for p in everything[0] if isinstance(p, dict) and name in (p.get("group"), p.get("name"))]
+        processes = [p for p in asked[None] if isinstance(p, dict) and name in (p.get("group"), p.get("name"))]
     else:
         return None
     if not all(isinstance(p, dict) and is_int(p.get("state")) for p in processes):
@@ -1336,7 +1358,7 @@ def process_phrase(info, name):
     return "%s is %s%s" % (process_name(info, name), state, " (%s)" % spawnerr if spawnerr else "")
 
 
-def cannot_be_started(info, waited, name, supervisor, root, deadline, everything):
+def cannot_be_started(info, waited, name, supervisor, root, deadline, asked):
     """('NAME cannot be started: PATH does not exist' (is not executable,
     ...), certain) for a program that was never started and whose command
     supervisord cannot run; (None, False) when it could be, or that cannot
@@ -1347,20 +1369,20 @@ def cannot_be_started(info, waited, name, supervisor, root, deadline, everything
     yet come (a program it waits for may install it)."""
     if info["state"] != STOPPED or info.get("start") != 0 or set(waited) & set(("STARTING", "BACKOFF", "FATAL")):
         return None, False
-    settings = program_settings(supervisor.config, root, name, deadline) or {}
+    settings = program_settings(supervisor.config_read(deadline), name) or {}
     why = command_problem(settings.get("command", ""), settings, supervisor, root, deadline)
     if not why:
         return None, False
     return "%s cannot be started: %s" % (process_name(info, name), why), own_waits_met(settings, supervisor, deadline,
-                                                                                        everything)
+                                                                                        asked)
 
 
-def own_waits_met(settings, supervisor, deadline, everything):
+def own_waits_met(settings, supervisor, deadline, asked):
     """Whether every program a program waits for is now in a state it waits
     for (the listener has tried to start it then), or it waits for none."""
     for item in waits_of(settings):
         name, waited = waited_for(item)
-        processes = dependency_processes(name, supervisor, deadline, everything)
+        processes = dependency_processes(name, supervisor, deadline, asked)
         if not processes or not all(info["state"] in [STATE_NUMBERS[state] for state in waited] for info in processes):
             return False
     return True
@@ -1402,7 +1424,7 @@ def supervisord_path(settings, supervisor, root, deadline):
     [supervisord] environment=, else supervisord's own, else its default
     /bin:/usr/bin:/usr/local/bin. supervisord's own is known only in the
     container's own view, from /proc/PID/environ; None when not known."""
-    parser = read_as_supervisord(supervisor.config, root, deadline)
+    parser = supervisor.config_read(deadline)
     for environment in (settings.get("environment"),
                         parser.get("supervisord", "environment", fallback=None) if parser else None):
         if environment:
@@ -1412,7 +1434,7 @@ def supervisord_path(settings, supervisor, root, deadline):
                 return None  # supervisord would refuse the config
             if "PATH" in pairs:
                 return pairs["PATH"].split(os.pathsep)
-    if os.path.realpath(root) != "/":
+    if not own_view(root):
         return None
     pid = ask_or_none(supervisor, "supervisor.getPID", [], deadline)
     try:
@@ -1466,7 +1488,7 @@ def path_problem(path, root):
 def stat_in_root(path, root, links=40):
     """os.stat of a container path, its symbolic links followed inside the
     root (an absolute link names a container path), at most `links` of them."""
-    if os.path.realpath(root) == "/":
+    if own_view(root):
         return os.stat(path)
     import errno
 
@@ -1493,8 +1515,12 @@ def stat_in_root(path, root, links=40):
 
 def unique(items):
     """The items in their order, each once."""
-    seen = set()
-    return [item for item in items if not (item in seen or seen.add(item))]
+    seen, once = set(), []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            once.append(item)
+    return once
 
 
 # The listener may start start again. It starts a program again on any event
@@ -1530,7 +1556,7 @@ def listener_state(settings, supervisor, root, deadline):
     not the listener's, or no listener is configured."""
     if (settings or {}).get("dependent_startup", "").lower() not in TRUTHY:
         return None
-    parser = read_as_supervisord(supervisor.config, root, deadline)
+    parser = supervisor.config_read(deadline)
     if parser is None:
         return "its state is unknown", False
     listeners = [section for section in parser.sections() if section.startswith("eventlistener:")]
@@ -1541,7 +1567,7 @@ def listener_state(settings, supervisor, root, deadline):
     if not sections:
         return None  # nothing hears start's state change: nothing starts it again
     name = sections[0].split(":", 1)[1]
-    processes = dependency_processes(name, supervisor, deadline, [])  # by its name, or its group's
+    processes = dependency_processes(name, supervisor, deadline, {})  # by its name, or its group's
     if processes == []:
         return None  # supervisord runs no such listener: the config read is not all it runs
     if not processes or not is_int(processes[0].get("exitstatus")):
@@ -1647,31 +1673,15 @@ def ask_or_none(supervisor, method, params, deadline, lenient=False):
         return None
 
 
-def program_settings(config, root, name, deadline=None):
-    """[program:NAME]'s settings as supervisord reads them (see
-    read_as_supervisord), %(ENV_X)s expanded. None when there is no config,
-    it cannot be read in time, or it has no such program (then it is not the
-    config supervisord runs)."""
-    parser = read_as_supervisord(config, root, deadline)
+def program_settings(parser, name):
+    """[program:NAME]'s settings in a config read as supervisord reads it
+    (Supervisor.config_read), %(ENV_X)s expanded. None when there is no
+    config, it could not be read in time, or it has no such program (then
+    it is not the config supervisord runs)."""
     section = "program:" + name
     if parser is None or not parser.has_section(section):
         return None
     return dict((key, expand(value, "")) for key, value in parser.items(section))
-
-
-_READ = {}  # the config read in this run, by (config, root, deadline): a run's deadline names it
-
-
-def read_as_supervisord(config, root, deadline=None):
-    """read_config_as_supervisord, once per run: start's settings, its
-    dependencies' commands, the listener and the pidfile come from one read."""
-    if deadline is None:
-        return read_config_as_supervisord(config, root, deadline)
-    key = (config, root, deadline)
-    if key not in _READ:
-        _READ.clear()
-        _READ[key] = read_config_as_supervisord(config, root, deadline)
-    return _READ[key]
 
 
 def read_config_as_supervisord(config, root, deadline=None):
