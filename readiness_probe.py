@@ -2540,7 +2540,8 @@ def help_text():
         return "\n".join(lines)
 
     return USAGE % dict(values, flags=listing([(name, row[3] % values) for name, row in zip(flags, FLAGS)], 19),
-                        environment=listing(ENVIRONMENT, 29), exit_codes=listing([(shown, meaning) for shown, _, meaning in EXIT_CODES], 6))
+                        environment=listing(ENVIRONMENT, 29),
+                        exit_codes=listing([(shown, meaning) for shown, _, meaning in EXIT_CODES], 6))
 
 
 def main(argv=None, as_program=False):

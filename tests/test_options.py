@@ -134,7 +134,7 @@ def test_help_shows_flags_and_exit_codes(container):
         name for name, _ in rp.ENVIRONMENT]
     assert [line.split()[0] for line in codes.splitlines() if not line.startswith("    ")] == [
         shown for shown, _, _ in rp.EXIT_CODES]
-    for shown, _, meaning in rp.EXIT_CODES:  # each meaning whole, however it is wrapped
+    for _, _, meaning in rp.EXIT_CODES:  # each meaning whole, however it is wrapped
         assert " ".join(meaning.split()) in " ".join(codes.split())
 
 

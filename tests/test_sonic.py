@@ -924,7 +924,8 @@ def test_any_config_text_reads_to_settings_or_none(tmp_path_factory, main, inclu
         f.write(main)
     with open(os.path.join(root, "etc/supervisor/conf.d/a.conf"), "w", errors="surrogateescape") as f:
         f.write(included)
-    settings_ = rp.program_settings(rp.read_config_as_supervisord(os.path.join(root, "etc/supervisor/supervisord.conf"), root), "start")
+    parser = rp.read_config_as_supervisord(os.path.join(root, "etc/supervisor/supervisord.conf"), root)
+    settings_ = rp.program_settings(parser, "start")
     assert settings_ is None or all(isinstance(v, str) for v in settings_.values())
     if settings_ is not None:
         info = {"state": rp.EXITED, "exitstatus": 2, "start": 1}
