@@ -436,8 +436,6 @@ def printed(tmp_path_factory):
 
 
 def test_every_scenario_runs(printed):
-    if os.environ.get("DOCS_DUMP"):
-        open(os.environ["DOCS_DUMP"], "w").write("\n".join(sorted(printed.lines)))
     assert not printed.errors, printed.errors
 
 
@@ -450,3 +448,56 @@ def test_every_quoted_line_is_one_the_probe_prints(printed, path, number, quote,
     if printed.unavailable:
         pytest.skip("%s:%d not seen; scenarios unavailable here: %s" % (path, number, ", ".join(printed.unavailable)))
     pytest.fail("%s:%d quotes a line the probe does not print in any scenario: %r" % (path, number, quote))
+
+
+# -- figures ----------------------------------------------------------------------------------
+# A measured figure: a time in ms or minutes, a size in KB or MiB, seconds to
+# two decimals. Limits and settings (`at most 1 MiB`, `≤ 10 ms`, `keep 100 ms`)
+# are not measured, nor is what a backticked example shows (`Up 2 minutes`).
+FIGURE = re.compile(r"(?<![≤≥<>] )(?<!t most )(?<!keep )\b\d+(?:\.\d+)? ?(?:ms|MiB|KB|minutes)\b|\b\d+\.\d\d s\b")
+DATED = re.compile(r"\b20\d\d-\d\d-\d\d\b[\s\S]*\b(?:x86_64|aarch64|cores|machine)\b")
+COMMAND = re.compile(r"\btox(?: -e [\w-]+)?\b|\./dev \w+")
+
+
+def blocks(path):
+    """The doc as (heading, text) blocks: paragraphs, tables and code blocks."""
+    heading, out, current, in_code = "", [], [], False
+    with open(path, encoding="utf-8") as f:
+        for line in f.read().splitlines() + [""]:
+            if line.startswith("```"):
+                in_code = not in_code
+            if not in_code and (not line.strip() or line.startswith("#")):
+                if current:
+                    out.append((heading, "\n".join(current)))
+                    current = []
+                if line.startswith("#"):
+                    heading = line
+                continue
+            current.append(line)
+    return out
+
+
+def undated_figures(path):
+    """Each block with a figure that neither it nor an earlier block of its
+    section dates (a date and the machine) or ties to a command."""
+    found, vouched, section = [], False, None
+    for heading, text in blocks(path):
+        if heading != section:
+            section, vouched = heading, False
+        vouched = vouched or bool(DATED.search(text) or COMMAND.search(text))
+        claims = text if text.startswith("```") else re.sub(r"`[^`]*`", "", text)
+        if FIGURE.search(claims) and not vouched:
+            found.append((FIGURE.search(claims).group(0), text[:80]))
+    return found
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=lambda path: os.path.relpath(path, REPO))
+def test_every_figure_is_dated_or_produced_by_a_command(path):
+    assert undated_figures(path) == []
+
+
+def test_an_undated_figure_is_found(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("# A\n\nIt takes 12 ms.\n\n## B\n\nMeasured on 2026-12-02, x86_64, 2 cores: 3.5 ms.\n\nAnd 4 MiB.\n\n"
+                   "## C\n\nAt most 1 MiB, keep 100 ms, ≤ 10 ms.\n")
+    assert undated_figures(str(doc)) == [("12 ms", "It takes 12 ms.")]
