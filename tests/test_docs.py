@@ -330,13 +330,11 @@ def start_failed(printed, tmp):
         printed.add(container.probe(), container.root)
     finally:
         container.destroy()
-    for body, logs in ((FAILING_START, {"stdout_logfile": "/var/log/supervisor/start.log",
-                                        "stderr_logfile": "/var/log/supervisor/start.log"}),
-                       ("printf 'start.sh: bad byte \\377\\n'; exit 1",
-                        {"stdout_logfile": "/var/log/supervisor/start.log", "stderr_logfile": None,
-                         "redirect_stderr": "true"}),
-                       ("echo 'start.sh: killed'; kill -9 $$", {"stdout_logfile": "/var/log/supervisor/start.log", "stderr_logfile": None,
-                                       "redirect_stderr": "true"})):
+    log = "/var/log/supervisor/start.log"
+    one_file = {"stdout_logfile": log, "stderr_logfile": None, "redirect_stderr": "true"}
+    for body, logs in ((FAILING_START, {"stdout_logfile": log, "stderr_logfile": log}),
+                       ("printf 'start.sh: bad byte \\377\\n'; exit 1", one_file),
+                       ("echo 'start.sh: killed'; kill -9 $$", one_file)):
         container = fresh_container()
         try:
             container.write_start(body)
@@ -501,3 +499,25 @@ def test_an_undated_figure_is_found(tmp_path):
     doc.write_text("# A\n\nIt takes 12 ms.\n\n## B\n\nMeasured on 2026-12-02, x86_64, 2 cores: 3.5 ms.\n\nAnd 4 MiB.\n\n"
                    "## C\n\nAt most 1 MiB, keep 100 ms, ≤ 10 ms.\n")
     assert undated_figures(str(doc)) == [("12 ms", "It takes 12 ms.")]
+
+
+# -- links ------------------------------------------------------------------------------------
+def anchors(path):
+    """The anchors of a doc's headings, as GitHub makes them."""
+    with open(path, encoding="utf-8") as f:
+        headings = [line.lstrip("#").strip() for line in f if line.startswith("#")]
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+LINKS = [(os.path.relpath(path, REPO), target) for path in DOC_FILES
+         for target in re.findall(r"\]\(([^)\s]+)\)", open(path, encoding="utf-8").read())
+         if not target.startswith(("http://", "https://"))]
+
+
+@pytest.mark.parametrize("path, target", LINKS, ids=["%s->%s" % link for link in LINKS])
+def test_every_link_between_the_docs_leads_somewhere(path, target):
+    name, _, anchor = target.partition("#")
+    linked = os.path.normpath(os.path.join(REPO, os.path.dirname(path), name)) if name else os.path.join(REPO, path)
+    assert os.path.exists(linked), target
+    if anchor:
+        assert anchor in anchors(linked), (target, sorted(anchors(linked)))
