@@ -422,6 +422,20 @@ def supervisord_not_listening(printed, tmp):
         container.destroy()
 
 
+@scenario
+def supervisord_misbehaves(printed, tmp):
+    """A socket that never answers, one that refuses the password: played by
+    a scripted server (a real supervisord cannot be made to do either on cue)."""
+    from misbehaving_server import MisbehavingServer, http_answer
+    os.makedirs(tmp + "/etc")
+    with open(tmp + "/etc/supervisord.conf", "w") as f:
+        f.write("[unix_http_server]\nfile=/s.sock\n")
+    with MisbehavingServer(tmp + "/s.sock", None):
+        printed.add(run_probe(["--root", tmp, "--timeout", "0.3"]), tmp)
+    with MisbehavingServer(tmp + "/s.sock", http_answer(b"", status="401 Unauthorized")):
+        printed.add(run_probe(["--root", tmp]), tmp)
+
+
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
     lines = Printed()
