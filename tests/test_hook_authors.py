@@ -16,7 +16,7 @@ import pytest
 from fake_container import EXAMPLE_HOOKS, LAUNCHER, REPO, run_probe
 from misbehaving_server import MisbehavingServer, xmlrpc_answer
 
-README = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+HOOK_GUIDE = open(os.path.join(EXAMPLE_HOOKS, "README.md"), encoding="utf-8").read()
 EXITED_ZERO = {"name": "start", "group": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
 
 
@@ -318,8 +318,8 @@ def transcript_pattern(lines):
     return pattern
 
 
-def test_readme_transcript_of_trying_a_hook_is_what_it_prints():
-    section = README.split("\n### Trying a hook\n", 1)[1].split("\n#", 1)[0]
+def test_hook_guides_transcript_of_trying_a_hook_is_what_it_prints():
+    section = HOOK_GUIDE.split("\n## Trying a hook\n", 1)[1].split("\n#", 1)[0]
     block = section.split("\n```\n$ tox -e hook -- ", 1)[1].split("\n```\n", 1)[0].split("\n")
     code, out, _ = try_hook(*shlex.split(block[0]))
     assert code == 0, out

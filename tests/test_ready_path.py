@@ -1,5 +1,5 @@
-"""The ready path is paid on every probe run: it imports only what the
-README lists (os, sys, time, _socket, pyexpat); the rest waits for the
+"""The ready path is paid on every probe run: it imports only what
+docs/design.md lists (os, sys, time, _socket, pyexpat); the rest waits for the
 failure, --json, --wait or the hook that needs it."""
 
 import subprocess

@@ -473,7 +473,7 @@ def test_relative_include_with_here_and_env_is_followed(container):
     assert result.first_line == "not ready (exit 2): start exited with status 1"  # start's config not found: no claim
 
 
-@pytest.mark.parametrize("files, read", [(256, True), (257, False)])  # the README's figure
+@pytest.mark.parametrize("files, read", [(256, True), (257, False)])  # docs/design.md's figure
 def test_starts_settings_are_read_from_at_most_256_included_files(container, files, read):
     container.write_start("exit 1")
     container.start_supervisord().wait_for_state("EXITED")
