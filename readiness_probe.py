@@ -11,8 +11,9 @@ Two steps, in order:
   2. the hook: if <root>/usr/bin/readiness_probe_hook exists, it runs and its
      exit code becomes the probe's.
 
-Standard library only; runs unchanged on CPython 3.6 to 3.13. README.md
-holds the full contract. Only what the ready path needs, or what is built
+Standard library only; runs unchanged on CPython 3.6 to 3.13. The exit
+codes, flags and environment variables are tables below (EXIT_CODES, FLAGS,
+ENVIRONMENT); README.md and docs/ say the rest. Only what the ready path needs, or what is built
 into the interpreter, is imported at the top: every import here is paid on
 every probe run.
 """
