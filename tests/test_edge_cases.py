@@ -20,7 +20,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import LAUNCHER, PROBE, live_processes_with, run_caller, unique_sleep, wait_for
-from misbehaving_server import MisbehavingServer, http_answer, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import MisbehavingServer, answers_by_method, http_answer, xmlrpc_answer, xmlrpc_fault
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
@@ -99,16 +99,6 @@ def test_start_with_a_process_name_of_its_own_is_judged_while_it_runs(container)
     container.start_supervisord().wait_for_state("RUNNING", name="start:init")
     result = container.probe()
     assert result.first_line == "not ready (exit 2): start:init is RUNNING: start.sh has not finished", result
-
-
-def answers_by_method(answers):
-    """A server's answer to each XML-RPC method; a fault to any other."""
-    def answer(request):
-        for method, body in answers.items():
-            if b"<methodName>%s</methodName>" % method.encode() in request:
-                return body
-        return xmlrpc_fault(1, "UNKNOWN_METHOD")
-    return answer
 
 
 def grouped_start(group, state, exitstatus):

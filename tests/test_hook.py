@@ -12,8 +12,8 @@ import time
 import pytest
 
 import readiness_probe as rp
-from fake_container import LAUNCHER, live_processes_with, unique_sleep, wait_for
-from misbehaving_server import MisbehavingServer, xmlrpc_answer
+from fake_container import LAUNCHER, live_processes_with, signal_set, unique_sleep, wait_for
+from fake_supervisord import MisbehavingServer, xmlrpc_answer
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
 
@@ -185,13 +185,6 @@ def test_example_python_hook_through_the_probe(ready):
     assert ready.probe("--timeout", "10").code == 5
     ready.write("/var/run/featured/sessions.json", '{"10.0.0.1": "established"}')
     assert ready.probe("--timeout", "10").code == 0
-
-
-def signal_set(status, field):
-    """The signals of a /proc/<pid>/status mask field ("SigIgn", "SigBlk") in a hook's output."""
-    line = [line for line in status.splitlines() if line.startswith(field + ":")][0]
-    mask = int(line.split()[1], 16)
-    return {number for number in range(1, 65) if mask >> (number - 1) & 1}
 
 
 SIGCHLD_BLOCKED = """

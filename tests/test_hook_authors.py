@@ -14,7 +14,7 @@ import time
 import pytest
 
 from fake_container import EXAMPLE_HOOKS, LAUNCHER, REPO, run_probe
-from misbehaving_server import MisbehavingServer, xmlrpc_answer
+from fake_supervisord import MisbehavingServer, xmlrpc_answer
 
 README = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
 EXITED_ZERO = {"name": "start", "group": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}

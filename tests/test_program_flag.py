@@ -12,7 +12,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import wait_for
-from misbehaving_server import MisbehavingServer, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import MisbehavingServer, xmlrpc_answer, xmlrpc_fault
 
 SCRIPTED = "/var/run/fake.sock"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import readiness_probe as rp
 from fake_container import FakeContainer
-from misbehaving_server import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer
+from fake_supervisord import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer
 
 ALLOWED = {0, 2, 69, 124}
 PROCESS_EXAMPLES = 60  # each runs the probe as a process

@@ -8,7 +8,7 @@ import os
 import pytest
 
 import readiness_probe as rp
-from misbehaving_server import MisbehavingServer, xmlrpc_answer
+from fake_supervisord import MisbehavingServer, xmlrpc_answer
 
 
 def test_ready_when_start_exited_zero(running):

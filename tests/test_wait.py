@@ -12,7 +12,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import live_processes_with, unique_sleep, wait_for
-from misbehaving_server import MisbehavingServer
+from fake_supervisord import MisbehavingServer
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 
@@ -192,7 +192,7 @@ def test_wait_stops_when_told_to_stop_during_the_pause(ready, sig, code):
 def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
     """The pause blocks SIGTERM, SIGINT, SIGHUP... to wait for them; the next
     run's hook must not inherit that (it could not be told to stop)."""
-    from test_hook import signal_set
+    from fake_container import signal_set
 
     runs = fresh_file(ready, "pause-runs")
     ready.write_hook(  # not sh: dash clears its signal mask when it starts

@@ -9,7 +9,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import run_caller
-from misbehaving_server import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer, xmlrpc_fault
 
 EXITED_ZERO = {"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
 

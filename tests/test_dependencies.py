@@ -13,7 +13,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import PROGRAMS, wait_for
-from misbehaving_server import MisbehavingServer, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import MisbehavingServer, process, scripted_supervisord, xmlrpc_answer
 
 FAILING_START = "echo 'start.sh: cannot render bgpd.conf: template error' >&2\necho 'start.sh: giving up'\nexit 1"
 
@@ -527,33 +527,6 @@ def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
     assert result.code == 2, result
     assert result.elapsed >= 1.5 - 0.2, result
     assert result.first_line.endswith("start exited with status 1"), result
-
-
-# -- finality against a scripted supervisord: states a real one passes through too fast to probe
-def scripted_supervisord(container, programs, version="4.3.0", groups=None):
-    """A fake supervisord on /var/run/fake.sock: getProcessInfo(NAME) answers
-    programs[NAME] (BAD_NAME for others), getAllProcessInfo all of them,
-    getSupervisorVersion `version`, anything else a fault."""
-    def answer(request):
-        method = request.split(b"<methodName>")[1].split(b"</methodName>")[0].decode()
-        if method == "supervisor.getSupervisorVersion":
-            return xmlrpc_answer(version)
-        if method.startswith("supervisor.tailProcess") and "log" in programs:
-            return xmlrpc_answer([programs["log"], 100, False])
-        if method == "supervisor.getAllProcessInfo":
-            return xmlrpc_answer([dict(info, name=name.split(":")[-1], group=(groups or {}).get(name, name))
-                                  for name, info in programs.items() if name != "log"])
-        name = request.split(b"<string>")[1].split(b"</string>")[0].decode()
-        if method == "supervisor.getProcessInfo" and name in programs:
-            return xmlrpc_answer(dict(programs[name], name=name))
-        return xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: %s" % name)
-
-    return MisbehavingServer(container.path("/var/run/fake.sock"), answer)
-
-
-def process(state, exitstatus=0, start=1, spawnerr=""):
-    return {"state": state, "statename": rp.STATE_NAMES.get(state, "UNKNOWN"), "exitstatus": exitstatus, "start": start,
-            "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}
 
 
 # -- the listener may start start again: it starts a program again on any
