@@ -3,6 +3,7 @@ socket; 69 when it is configured but cannot be asked, 124 when too slow."""
 
 import os
 import shutil
+import socket
 from xmlrpc.client import Fault, dumps
 
 import pytest
@@ -352,3 +353,60 @@ def test_untyped_values_are_strings(container, value, first_line):
     with MisbehavingServer(socket_in(container), http_answer(body)):
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.text == first_line + "\n", result
+
+
+def test_full_listen_queue_is_a_slow_supervisord_not_a_missing_one(container):
+    path = container.path("/var/run/busy.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(0)  # and never accepts
+    waiting = []
+    try:
+        while True:  # fill the queue until connect() is refused for want of room
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.setblocking(False)
+            waiting.append(client)
+            try:
+                client.connect(path)
+            except BlockingIOError:
+                break
+        result = container.probe("--socket", "/var/run/busy.sock", "--timeout", "0.5")
+    finally:
+        for sock in waiting + [server]:
+            sock.close()
+    assert result.text == ("not ready (exit 124): supervisord at %s did not accept the connection within the deadline"
+                           " (its listen queue is full)\n" % path), result
+    assert result.elapsed >= 0.5, result
+
+
+def nested_array(depth):
+    return "<value><array><data>" * depth + "<value><string>x</string></value>" + "</data></array></value>" * depth
+
+
+@pytest.mark.parametrize(
+    "answer,first_line",
+    [
+        (http_answer("<x/>", extra_headers="Content-Length: %s\r\n" % ("9" * 5000)),
+         "not ready (exit 69): supervisord at {sock} answered a Content-Length of 5000 digits"),
+        (http_answer("<?xml version='1.0'?><methodResponse><params><param><value><struct>"
+                     "<member><name>state</name><value><int>200</int></value></member>"
+                     "<member><name>exitstatus</name><value><int>0</int></value></member>"
+                     "<member><name>spawnerr</name>%s</member>"
+                     "</struct></value></param></params></methodResponse>" % nested_array(2000)),
+         "not ready (exit 2): start is FATAL: supervisord could not start it and gave up ((an array))"),
+        (http_answer("<?xml version='1.0'?><methodResponse><fault><value><struct>"
+                     "<member><name>faultCode</name><value><int>6</int></value></member>"
+                     "<member><name>faultString</name>%s</member>"
+                     "</struct></value></fault></methodResponse>" % nested_array(2000)),
+         "not ready (exit 69): supervisord answered fault 6: (an array)"),
+        (xmlrpc_answer({"state": 200, "exitstatus": 0, "spawnerr": 42}),
+         "not ready (exit 2): start is FATAL: supervisord could not start it and gave up (42)"),
+    ],
+    ids=["content-length-5000-digits", "spawnerr-nested-2000-deep", "fault-string-nested-2000-deep", "spawnerr-a-number"],
+)
+def test_hostile_answer_is_read_as_garbage_not_an_internal_error(container, answer, first_line):
+    sock = container.path("/var/run/fake.sock")
+    with MisbehavingServer(sock, answer):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line.startswith(first_line.format(sock=sock)), result
+    assert "Traceback" not in result.text

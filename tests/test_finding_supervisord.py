@@ -494,3 +494,65 @@ def test_include_glob_that_walks_a_large_tree_ends_by_the_deadline(tmp_path):
         rp.glob_in_time(str(tmp_path) + "/*/*/*/*.conf", deadline)
     assert raised.value.code == rp.EXIT_TIMEOUT
     assert time.monotonic() < deadline + 0.5
+
+
+def test_etc_supervisord_conf_beats_debians_location_as_supervisorctl_searches(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
+    result = running.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        running.path("/var/run/elsewhere.sock")), result
+
+
+def serve_socket_in(container, directory):
+    """supervisord's socket in DIRECTORY, a container path named only
+    through %(ENV_SV_DIR)s in the config."""
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    main = main.replace("file=/var/run/supervisor.sock", "file=%(ENV_SV_DIR)s/supervisor.sock")
+    main = main.replace("serverurl=unix:///var/run/supervisor.sock", "serverurl=unix://%(ENV_SV_DIR)s/supervisor.sock")
+    container.write("/etc/supervisor/supervisord.conf", main)
+    os.makedirs(container.path(directory))
+    container.serverurl = "unix://" + container.path(directory + "/supervisor.sock")
+
+
+def test_percent_signs_a_substitution_brings_in_are_not_expanded_again(container, monkeypatch):
+    directory = "/var/run/100%%"  # a name with two percent signs
+    serve_socket_in(container, directory)
+    monkeypatch.setenv("SV_DIR", container.path(directory))  # supervisord runs on the host's view
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe(env=dict(os.environ, SV_DIR=directory))
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_serverurl_that_becomes_unix_only_once_expanded_is_followed(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[supervisorctl]\nserverurl = %(ENV_SV_URL)s\n")
+    result = running.probe(env=dict(os.environ, SV_URL="unix:///var/run/supervisor.sock"))
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[unix_http_server]\n  file = /var/run/supervisor.sock\n  chmod = 0700\n",
+        "[unix_http_server]  ; the local socket\nfile = /var/run/supervisor.sock\n",
+    ],
+    ids=["indented-keys", "header-with-comment"],
+)
+def test_config_layout_supervisord_accepts_is_read(running, text):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile = /var/run/wrong.sock\n")
+    assert running.probe().code == 69  # the file is read: the test can fail
+    running.write("/etc/supervisor/supervisord.conf", text)
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_section_header_with_text_after_it_is_read_as_supervisor_reads_it(container):
+    """configparser takes "[NAME]" at the start of a line and ignores what
+    follows; the socket named is not the default, so reading it shows."""
+    container.write("/etc/supervisor/supervisord.conf",
+                    "[unix_http_server] and text after the header\nfile = /var/run/elsewhere.sock\n")
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        container.path("/var/run/elsewhere.sock")), result

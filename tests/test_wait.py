@@ -237,3 +237,41 @@ def test_wait_with_json_prints_every_change_and_nothing_else(ready):
         (4, "not ready (exit 4): hook exited 4", "run 3\n"),
     ]
     assert all(re.match(STAMP + r"\Z", record["time"]) for record in records), records
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_sigint_while_supervisord_is_asked_under_wait_prints_a_timestamped_verdict(container, as_json):
+    with MisbehavingServer(container.path("/var/run/fake.sock"), None) as server:  # never answers
+        proc = container.start_probe("--socket", "/var/run/fake.sock", "--timeout", "30", "--wait", "60",
+                                     *(["--json"] if as_json else []))
+        wait_for(lambda: server.requests, 10, "the probe to ask")
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == 130, output
+    reason = "not ready (exit 130): the probe received SIGINT; it stopped waiting"
+    if as_json:
+        record = json.loads(output)
+        assert (record["reason"], output.count("\n")) == (reason, 1), output
+        assert re.match(STAMP + r"\Z", record["time"]), record
+    else:
+        assert re.match(STAMP + " " + re.escape(reason) + r"\n\Z", output), output
+
+
+def test_wait_json_output_stays_under_10_kib_across_its_lines(ready, tmp_path):
+    counter = tmp_path / "runs"
+    ready.write_hook(  # 20 KB of output and a different code on each of four runs, then ready
+        'echo x >> %s; runs=$(wc -l < %s)\n[ "$runs" -gt 4 ] && exit 0\n'
+        'head -c 20000 /dev/zero | tr "\\0" y; exit $((2 + runs))' % (counter, counter))
+    result = ready.probe("--wait", "60", "--interval", "0.1", "--json", "--timeout", "5")
+    records = [json.loads(line) for line in result.text.splitlines()]
+    assert [r["code"] for r in records] == [3, 4, 5, 6, 0], result
+    assert len(result.output) <= rp.OUTPUT_LIMIT, len(result.output)
+    assert records[0]["output"].endswith("yyy\n"), records[0]
+
+
+def test_wait_json_keeps_2_kib_for_the_records_of_later_changes(ready):
+    ready.write_hook('head -c 20000 /dev/zero | tr "\\0" y; exit 3')
+    result = ready.probe("--wait", "0.1", "--interval", "1", "--json", "--timeout", "5")  # one run, one record
+    assert result.code == 3, result
+    assert len(result.output) == rp.OUTPUT_LIMIT - rp.LATER_LINES == 8192, result
+    assert json.loads(result.text)["output"].endswith("yyy\n")
