@@ -2,7 +2,6 @@
 socket; 69 when it is configured but cannot be asked, 124 when too slow."""
 
 import os
-import shutil
 import socket
 from xmlrpc.client import Fault, dumps
 
@@ -34,60 +33,6 @@ def test_request_is_the_xmlrpc_call_xmlrpc_client_would_send(container):
     assert body.replace(b"\n", b"") == dumps(("start",), "supervisor.getProcessInfo").encode().replace(b"\n", b"")
 
 
-def test_etc_supervisord_conf_is_used_alone_too(running):
-    running.wait_for_state("EXITED")
-    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
-    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/supervisor.sock ; absolute: under the root\n")
-    assert running.probe().code == 0
-    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
-    result = running.probe()
-    assert result.code == 69, result
-    assert running.path("/var/run/elsewhere.sock") in result.first_line
-
-
-def test_serverurl_beats_unix_http_server_file(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[unix_http_server]\nfile = /var/run/wrong.sock\n"
-        "[supervisorctl]\nserverurl = unix:///var/run/supervisor.sock\n",
-    )
-    assert running.probe().code == 0
-
-
-def test_config_without_a_socket_setting_means_the_default_socket(running):
-    running.wait_for_state("EXITED")
-    running.write("/etc/supervisor/supervisord.conf", "[supervisord]\nnodaemon = true\n")  # read once, at its start
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_serverurl_neither_unix_nor_http_is_ignored(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
-        "[supervisorctl]\nserverurl = https://127.0.0.1:9001\n",
-    )
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_default_socket_without_any_config(running):
-    running.wait_for_state("EXITED")
-    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
-    assert running.probe().code == 0  # <root>/var/run/supervisor.sock
-
-
-def test_here_expands_to_the_config_directory(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[supervisorctl]\nserverurl = unix://%(here)s/../../var/run/supervisor.sock\n",
-    )
-    assert running.probe().code == 0
-
-
 def test_credentials_from_supervisorctl_section_are_sent(container):
     conf = container.path("/etc/supervisor/supervisord.conf")
     text = open(conf).read()
@@ -112,26 +57,6 @@ def test_username_without_password_sends_an_empty_password(container):
     with MisbehavingServer(socket_in(container), xmlrpc_answer(EXITED_ZERO)) as server:
         assert container.probe().code == 0
     assert b"\r\nAuthorization: Basic cHJvYmU6\r\n" in server.requests[0]  # base64 of "probe:"
-
-
-def test_config_of_exactly_1_mib_is_read(running):
-    running.wait_for_state("EXITED")
-    text = "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
-    running.write("/etc/supervisor/supervisord.conf", text + ";" * (rp.CONFIG_LIMIT - len(text) - 1) + "\n")
-    assert os.path.getsize(running.path("/etc/supervisor/supervisord.conf")) == rp.CONFIG_LIMIT
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_config_with_bytes_that_are_not_utf8_is_still_read(running):
-    running.wait_for_state("EXITED")
-    path = running.path("/etc/supervisor/supervisord.conf")
-    with open(path, "rb") as f:
-        config = f.read()
-    with open(path, "wb") as f:
-        f.write(b"; caf\xe9, in Latin-1\n" + config)
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
 
 
 def answer_of_size(size):
@@ -302,38 +227,6 @@ def test_host_name_whose_lookup_never_ends_is_124_within_the_deadline(container)
                                    b" deadline\n")
 
 
-def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
-    shutil.rmtree(container.path("/etc/supervisor"))
-    container.write_hook("exit 7")
-    assert container.probe().code == 7
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "unix:///var/run/supervisor.sock  # same",
-        "unix:///var/run/supervisor.sock\t# after a tab",
-        "unix:///var/run/supervisor.sock ; a semicolon",
-        "unix:///var/run/odd#name.sock",
-        "unix:///var/run/odd;name.sock",
-    ],
-    ids=["hash", "tab-hash", "semicolon", "hash-inside", "semicolon-inside"],
-)
-def test_config_values_are_read_as_supervisor_reads_them(container, value):
-    """A comment after a value ('#' or ';' after blank space) is not part of
-    it; the same characters inside a value are. Checked against supervisor's
-    own parser; the socket path shows in the message, as none is listening."""
-    from supervisor.options import UnhosedConfigParser
-
-    text = "[supervisorctl]\nserverurl = %s\n" % value
-    parser = UnhosedConfigParser()
-    parser.read_string(text)
-    socket_path = container.path(parser.get("supervisorctl", "serverurl")[len("unix://"):])
-    container.write("/etc/supervisor/supervisord.conf", text)
-    result = container.probe()
-    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
-
-
 @pytest.mark.parametrize(
     "value,first_line",
     [
@@ -410,3 +303,19 @@ def test_hostile_answer_is_read_as_garbage_not_an_internal_error(container, answ
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.first_line.startswith(first_line.format(sock=sock)), result
     assert "Traceback" not in result.text
+
+
+def fake_socket(container):
+    return container.path("/var/run/fake.sock")
+
+
+@pytest.mark.parametrize("kind", ["regular-file", "directory"])
+def test_socket_path_that_is_not_a_socket_is_69(container, kind):
+    path = fake_socket(container)
+    if kind == "directory":
+        os.mkdir(path)
+    else:
+        open(path, "w").close()
+    result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.code == 69, result
+    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at %s: " % path)

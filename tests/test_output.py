@@ -140,3 +140,24 @@ def test_first_line_is_cut_at_512_characters(ready, tmp_path):
     assert len(result.first_line) == rp.REASON_LIMIT == 512, result
     assert result.first_line == ("not ready (exit 126): hook %s cannot be executed: it is not executable (chmod +x)"
                                  % hook)[:509] + "...", result
+
+
+def test_json_reports_starts_state_exit_status_and_finality(container):
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("RUNNING")
+    record = json.loads(container.probe("--json").text)
+    assert record["start"] == {"state": "RUNNING", "exitstatus": None, "final": False}
+    container.rpc().supervisor.stopProcess("start")
+    container.write_start("exit 5")
+    container.restart_start()
+    container.wait_for_state("EXITED")
+    record = json.loads(container.probe("--json").text)
+    assert record["start"] == {"state": "EXITED", "exitstatus": 5, "final": True}
+    assert record["code"] == 2 and record["ready"] is False
+
+
+def test_json_start_is_null_without_supervisord(container):
+    import shutil
+
+    shutil.rmtree(container.path("/etc/supervisor"))
+    assert json.loads(container.probe("--json").text)["start"] is None

@@ -3,13 +3,14 @@
 Each test runs a real supervisord on a fresh fake container and the probe as
 kubelet runs it."""
 
+import json
 import os
 
 import pytest
 
 import readiness_probe as rp
 from fake_container import wait_for
-from fake_supervisord import MisbehavingServer, answers_by_method, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import MisbehavingServer, answers_by_method, process, scripted_supervisord, xmlrpc_answer, xmlrpc_fault
 
 
 def test_ready_when_start_exited_zero(running):
@@ -267,3 +268,34 @@ def test_answer_for_all_processes_that_is_not_a_list_is_69(container):
     with MisbehavingServer(container.path("/var/run/fake.sock"), answers):
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.text == "not ready (exit 69): supervisord's answer for its processes is not a list\n", result
+
+
+def test_exit_code_listed_in_exitcodes_is_final_under_autorestart_unexpected(container):
+    container.write_start("exit 3")
+    container.edit_program("start", autorestart="unexpected", exitcodes="0,3")
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert "will not restart it (exit status 3 is in exitcodes=0,3): this will not change by itself" in result.first_line
+
+
+@pytest.mark.parametrize("version,final", [("3.4.0", True), ("4.2.5", False)])
+def test_default_exitcodes_are_those_of_the_supervisord_asked(container, version, final):
+    container.edit_program("start", autorestart="unexpected")  # exitcodes unset: 0,2 before 4.0, 0 since
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 2)}, version):
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert record["start"]["final"] is final
+    default = "0,2" if final else "0"
+    assert "exit status 2 is %sin exitcodes=%s, supervisord's default" % ("" if final else "not ", default) in record["reason"]
+
+
+@pytest.mark.parametrize("version,default", [("3.4.0", "exitcodes=0,2, supervisord's default"),
+                                             ("4.2.5", "exitcodes=0, supervisord's default"),
+                                             ("unknown", "supervisord's default exitcodes")])
+def test_default_exitcodes_are_named_for_the_supervisord_asked_whatever_the_status(container, version, default):
+    container.edit_program("start", autorestart="unexpected")
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}, version):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line == (
+        "not ready (exit 2): start exited with status 1; supervisord will restart it (exit status 1 is not in %s); "
+        "its output went to syslog, but nothing receives syslog in the container (no socket listening at /dev/log),"
+        " so it may be lost" % default), result

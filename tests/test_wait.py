@@ -12,9 +12,10 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import live_processes_with, unique_sleep, wait_for
-from fake_supervisord import MisbehavingServer
+from fake_supervisord import MisbehavingServer, process, scripted_supervisord
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
+FAILING_START = "echo 'start.sh: cannot render bgpd.conf: template error' >&2\necho 'start.sh: giving up'\nexit 1"
 
 
 def fresh_file(container, name):
@@ -275,3 +276,55 @@ def test_wait_json_keeps_2_kib_for_the_records_of_later_changes(ready):
     assert result.code == 3, result
     assert len(result.output) == rp.OUTPUT_LIMIT - rp.LATER_LINES == 8192, result
     assert json.loads(result.text)["output"].endswith("yyy\n")
+
+
+def test_wait_stops_at_once_when_start_failed_for_good(container, figure):
+    container.write_start(FAILING_START)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe("--wait", "120", "--interval", "2")
+    assert result.code == 2, result
+    assert result.elapsed < 60, result  # far below the 120 s it would otherwise wait
+    assert result.text.count("\n") == 1
+    assert result.first_line.endswith("this will not change by itself; its output went to syslog"), result
+    figure("--wait 120 on a start that exited 1 under autorestart=false: gave up after (s)", "%.3f" % result.elapsed)
+
+
+def test_wait_keeps_waiting_while_supervisord_will_restart_start(container):
+    # fails once, then succeeds: autorestart=unexpected restarts it after the exit 1
+    container.write_start('[ -e "${0%/usr/bin/start.sh}/var/run/tried" ] && exit 0\n'
+                          ': > "${0%/usr/bin/start.sh}/var/run/tried"; sleep 1; exit 1')
+    container.edit_program("start", autorestart="unexpected", exitcodes="0")
+    container.start_supervisord()
+    result = container.probe("--wait", "60", "--interval", "0.1")
+    assert result.code == 0, result
+    assert os.path.exists(container.path("/var/run/tried"))
+
+
+def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/huge.conf", ";" * (rp.CONFIG_LIMIT + 1))
+    result = container.probe("--wait", "1.5", "--interval", "0.2")
+    assert result.code == 2, result
+    assert result.elapsed >= 1.5 - 0.2, result
+    assert result.first_line.endswith("start exited with status 1"), result
+
+
+def test_wait_keeps_waiting_on_an_exit_supervisord_will_restart(container):
+    container.edit_program("start", autorestart="unexpected", exitcodes="0")
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}):
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "1", "--interval", "0.1")
+    assert result.code == 2, result
+    assert result.elapsed >= 1 - 0.1, result
+    assert result.first_line.endswith(
+        "start exited with status 1; supervisord will restart it (exit status 1 is not in exitcodes=0); "
+        "its output went to syslog, but nothing receives syslog in the container (no socket listening at /dev/log),"
+        " so it may be lost"), result
+
+
+def test_wait_stops_at_once_on_a_fatal_start(container):
+    with scripted_supervisord(container, {"start": process(rp.FATAL, spawnerr="can't find command")}):
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "60", "--interval", "1")
+    assert result.code == 2, result
+    assert result.elapsed < 30, result
+    assert "gave up (can't find command): this will not change by itself" in result.first_line
