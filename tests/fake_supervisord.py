@@ -150,3 +150,7 @@ def answers_by_method(answers):
                 return body
         return xmlrpc_fault(1, "UNKNOWN_METHOD")
     return answer
+
+
+# getProcessInfo("start")'s answer once start has exited 0
+EXITED_ZERO = {"name": "start", "group": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}

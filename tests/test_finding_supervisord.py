@@ -83,13 +83,6 @@ def test_configuration_that_is_a_directory_is_69(container):
         container.path("/etc/supervisor")), result
 
 
-def test_empty_configuration_flag_is_64_and_empty_environment_counts_as_unset(container):
-    result = container.probe("--configuration=")
-    assert result.text == "not ready (exit 64): --configuration must not be empty\n", result
-    result = container.probe(env=dict(os.environ, READINESS_PROBE_CONFIG=""))
-    assert result.first_line.startswith("not ready (exit 69): supervisord is not running"), result  # the standard config
-
-
 @pytest.mark.parametrize("program", ["/usr/bin/supervisord", "/usr/local/bin/supervisord", "/usr/sbin/supervisord",
                                      "/usr/local/sbin/supervisord", "/bin/supervisord", "/sbin/supervisord"])
 def test_image_with_supervisord_but_no_config_found_is_not_ready(container, program):
