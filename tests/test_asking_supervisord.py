@@ -1,5 +1,8 @@
-"""Finding and asking supervisord: as supervisorctl would, over its Unix
-socket; 69 when it is configured but cannot be asked, 124 when too slow."""
+"""Asking supervisord, as supervisorctl would: the XML-RPC request and its
+credentials, and what the answers mean: supervisord's faults (BAD_NAME: no
+start program), answers that are not supervisord's or are hostile (69, one
+line, never a traceback), sockets that are missing, stale or no socket (69),
+and a supervisord that is too slow (124, within the deadline)."""
 
 import os
 import socket

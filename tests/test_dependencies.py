@@ -1,8 +1,12 @@
-"""A container laid out as SONiC's are: Debian's supervisord.conf with an
-[include] of conf.d/, where the supervisord-dependent-startup listener starts
-rsyslogd, then start (dependent_startup_wait_for=rsyslogd:running), then the
-feature. What the probe tells of start there, and what --wait and --json do
-with it. A real supervisord on the fake container, the probe as kubelet runs it."""
+"""start's dependencies, as the supervisord-dependent-startup listener runs
+them: in a container laid out as SONiC's (Debian's supervisord.conf with an
+[include] of conf.d/; the listener starts rsyslogd, then start, with
+dependent_startup_wait_for=rsyslogd:running, then the feature), what the
+probe tells of a start that waits: what it waits for and in which state that
+is, a dependency that cannot be started (its command missing, on no path,
+not executable), dependencies in groups, and when a wait is final (the
+listener's own state). A real supervisord and the real listener on the fake
+container, or a scripted supervisord; the probe as kubelet runs it."""
 
 import json
 import os

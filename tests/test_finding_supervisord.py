@@ -1,9 +1,11 @@
-"""Finding supervisord's config and reading it as supervisord does: a config
-at a path of its own (-c, READINESS_PROBE_CONFIG), an image that has
-supervisord but no config found, why a socket is missing or refused (the
-pidfile and /proc), every form of [inet_http_server] port= and serverurl,
-and configs whose reading is hostile (linear time, every run by its
-deadline, whitespace as configparser sees it)."""
+"""Finding supervisord and reading its config as supervisord does: where
+supervisorctl looks (-c, READINESS_PROBE_CONFIG, /etc/supervisord.conf,
+Debian's), --socket and --serverurl, [unix_http_server], serverurl and every
+form of [inet_http_server] port=, %(here)s and %(ENV_X)s, [include]s and
+start's settings in them; an image that has supervisord but no config found;
+why a socket is missing or refused (the pidfile and /proc); and configs
+whose reading is hostile (linear time, every run by its deadline, whitespace
+and comments as configparser sees them, any text fuzzed)."""
 
 import json
 import os

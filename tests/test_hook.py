@@ -1,5 +1,10 @@
-"""Step 2: the hook's exit code becomes the probe's; it runs in its own
-process group under the deadline and leaves nothing behind."""
+"""Step 2, the hook: its exit code becomes the probe's (and codes the probe
+also gives are said to be the hook's), a signal that kills it is 128+N; it
+runs in its own process group under the deadline, with the probe's
+environment, the root and its time left, default signal dispositions and
+stdin from /dev/null, and leaves nothing behind, also when the probe is
+signalled; a hook that cannot be executed (a FIFO, DOS line endings, a
+binary for another machine) is 126 and says why."""
 
 import os
 import re

@@ -1,5 +1,6 @@
-"""What kubelet records: a first line that says why, then the hook's output,
-10 KiB at most in all; --json for machines."""
+"""What kubelet records: a first line that says why (control characters as
+spaces, cut at 512 characters), then the hook's output, 10 KiB at most in
+all, its tail kept; --json for machines, with start's state."""
 
 import json
 

@@ -2,8 +2,9 @@
 state supervisord has: exit 0 and `NAME is RUNNING` for RUNNING alone, exit
 2 and `not ready (exit 2): NAME is STATE ...` for every other (with the exit
 status of an EXITED program, the spawn error of the others), also for a name
-supervisord does not know; 69 where it cannot be asked. A real supervisord
-for the states it reaches on demand, a scripted one for the others."""
+supervisord does not know; 69 where it cannot be asked. In a hook, it asks
+where the probe found supervisord and stops at the hook's deadline. A real
+supervisord for the states it reaches on demand, a scripted one for the others."""
 
 import json
 import os

@@ -1,7 +1,10 @@
-"""Step 1: the start program must have EXITED with status 0 (exit 2 otherwise).
+"""Step 1, the start check: the start program must have EXITED with status 0
+(exit 2 otherwise), judged by its full name in a [group:] or under numprocs;
+whether a failed start will change by itself (autorestart, exitcodes and
+their defaults for the supervisord asked); no start program skips the check.
 
-Each test runs a real supervisord on a fresh fake container and the probe as
-kubelet runs it."""
+A real supervisord on a fresh fake container, or a scripted one for states
+a real one passes through too fast; the probe as kubelet runs it."""
 
 import json
 import os

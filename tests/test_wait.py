@@ -1,5 +1,8 @@
 """--wait: the upgrade controller's "re-check until ready or timeout", one
-timestamped line per change of verdict, exit code of the last run."""
+timestamped line per change of verdict, exit code of the last run; it stops
+at once on a start that will not change by itself and keeps waiting on one
+supervisord will restart; its output stays under 10 KiB; a signal stops it
+with a line of its own."""
 
 import json
 import os
