@@ -111,7 +111,7 @@ def without_start(request):
 
 def no_start_in_the_config(container):
     """The config of the supervisord without_start stands for: one without
-    [program:start] (one with it is an update in progress: see test_config)."""
+    [program:start] (one with it is an update in progress: see test_finding_supervisord.py)."""
     path = "/etc/supervisor/conf.d/supervisord.conf"
     container.write(path, open(container.path(path)).read().replace("[program:start]", "[program:init]"))
 
