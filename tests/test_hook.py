@@ -232,6 +232,7 @@ def test_hook_starts_with_default_signal_dispositions(ready):
     assert not signal_set(result.text, "SigIgn") & {signal.SIGPIPE, signal.SIGXFSZ}, result
 
 
+# -- signals that end the probe while the hook runs ----------------------------------------
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGQUIT,
                                  signal.SIGPWR],
                          ids=lambda sig: sig.name)
@@ -267,6 +268,7 @@ def test_sigint_ignored_when_the_probe_started_stays_ignored_while_the_hook_runs
     assert (proc.returncode, output) == (3, "not ready (exit 3): hook exited 3\ndone\n")
 
 
+# -- hooks that fail as something else would -----------------------------------------------
 def test_hook_with_dos_line_endings_says_so(ready):
     ready.write(rp.HOOK_PATH, "#!/bin/sh\r\nexit 0\r\n", 0o755)
     result = ready.probe()

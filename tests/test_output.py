@@ -115,6 +115,7 @@ def test_first_line_is_cut_at_512_bytes_of_utf8_on_a_character_boundary(ready, t
                                  % hook).encode()[:len(line) - 3].decode() + "...", result
 
 
+# -- output at its limits ------------------------------------------------------------------
 def test_output_of_exactly_10_kib_ending_in_a_newline_is_not_cut(ready):
     head = b"not ready (exit 3): hook exited 3\n"
     body = b"x" * (rp.OUTPUT_LIMIT - len(head) - 1) + b"\n"
@@ -143,6 +144,7 @@ def test_first_line_is_cut_at_512_characters(ready, tmp_path):
                                  % hook)[:509] + "...", result
 
 
+# -- --json tells the controller start's state ---------------------------------------------
 def test_json_reports_starts_state_exit_status_and_finality(container):
     container.write_start("exec sleep 1000")
     container.start_supervisord().wait_for_state("RUNNING")

@@ -177,6 +177,7 @@ def test_every_state_reads_as_its_name_and_meaning(container, state, spawnerr, f
     assert result.text == "not ready (exit 2): %s\n" % first_line, result
 
 
+# -- start in a [group:...], and start whose processes supervisord names start:NAME --------
 def start_in_group(container, group, start_sh):
     """start, started by supervisord itself, as a member of [group:GROUP]."""
     container.edit_program("start", autostart="true", dependent_startup=None, dependent_startup_wait_for=None)
@@ -273,6 +274,7 @@ def test_answer_for_all_processes_that_is_not_a_list_is_69(container):
     assert result.text == "not ready (exit 69): supervisord's answer for its processes is not a list\n", result
 
 
+# -- whether a failed start will change by itself: exitcodes, and their defaults -----------
 def test_exit_code_listed_in_exitcodes_is_final_under_autorestart_unexpected(container):
     container.write_start("exit 3")
     container.edit_program("start", autorestart="unexpected", exitcodes="0,3")

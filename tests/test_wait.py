@@ -243,6 +243,7 @@ def test_wait_with_json_prints_every_change_and_nothing_else(ready):
     assert all(re.match(STAMP + r"\Z", record["time"]) for record in records), records
 
 
+# -- a signal while supervisord is asked; --json's output at its limit ---------------------
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_sigint_while_supervisord_is_asked_under_wait_prints_a_timestamped_verdict(container, as_json):
     with MisbehavingServer(container.path("/var/run/fake.sock"), None) as server:  # never answers
@@ -281,6 +282,7 @@ def test_wait_json_keeps_2_kib_for_the_records_of_later_changes(ready):
     assert json.loads(result.text)["output"].endswith("yyy\n")
 
 
+# -- a start that will not change by itself ends the wait at once; one supervisord restarts does not ---
 def test_wait_stops_at_once_when_start_failed_for_good(container, figure):
     container.write_start(FAILING_START)
     container.start_supervisord().wait_for_state("EXITED")
