@@ -217,12 +217,14 @@ def start_with_processes(container, start_sh, **settings):
     """start as several processes, started by the dependent-startup listener
     (startProcessGroup), each running start.sh with its own
     SUPERVISOR_PROCESS_NAME; waits until the listener has seen them all exit,
-    and has ended (until then it may start them again)."""
+    and has ended (until then it may start them again), and until rsyslogd's
+    stand-in listens."""
     container.edit_program("start", **settings)
     container.write_start(start_sh)
     container.start_supervisord()
     wait_for(lambda: container.process_info("featured")["start"] > 0, what="the listener to see start's processes exit")
     container.wait_for_listener_to_end()
+    container.wait_for_syslog()  # the first line says whether anything receives start's syslog
 
 
 def test_start_with_numprocs_is_ready_only_when_every_process_exited_0(container):
