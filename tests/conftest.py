@@ -8,6 +8,22 @@ sys.path[:0] = [REPO, os.path.join(REPO, "fixtures")]  # readiness_probe, fake_c
 
 from fake_container import FakeContainer  # noqa: E402
 
+# The fixtures that make a fake container, whose supervisord is a real one
+# (FAKE_SUPERVISORD_PYTHON's, an older one, in the supervisord425 and
+# supervisord34 environments): a test using one is marked `supervisord`.
+SUPERVISORD_FIXTURES = {"container", "running", "ready", "ready_container", "failed_start"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "supervisord: talks to the fake container's real supervisord (added by "
+                                       "tests/conftest.py to every test using a fake container's fixture)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SUPERVISORD_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.supervisord)
+
 
 @pytest.fixture
 def container():

@@ -4,6 +4,7 @@ PyPI) begins. Its set-up and commands run in CI as the README's quick start,
 verbatim, from a fresh clone."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -42,3 +43,15 @@ def test_help_prints_the_commands_and_exits_0(tmp_path):
     assert result.returncode == 0
     assert [line.split()[1] for line in result.stdout.splitlines() if line.startswith("./dev ")] == ["demo", "test", "tox"]
     assert sorted(os.listdir(str(tmp_path))) == ["dev"]
+
+
+def test_tox_and_virtualenv_versions_are_written_in_tox_ini_alone():
+    """./dev and .ci/run install plain tox; tox provisions the versions
+    tox.ini's `requires` names (virtualenv's pin is written once there)."""
+    pin = re.compile(r"\b(tox|virtualenv)\s*(==|>=|<=|~=|<|>)")
+    for name in ("dev", os.path.join(".ci", "run")):
+        with open(os.path.join(REPO, name)) as f:
+            assert not pin.findall(f.read()), name
+    with open(os.path.join(REPO, "tox.ini")) as f:
+        pins = pin.findall(f.read())
+    assert sorted(pins) == [("tox", ">="), ("virtualenv", "<")], pins

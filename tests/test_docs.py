@@ -426,7 +426,7 @@ def supervisord_not_listening(printed, tmp):
 def supervisord_misbehaves(printed, tmp):
     """A socket that never answers, one that refuses the password: played by
     a scripted server (a real supervisord cannot be made to do either on cue)."""
-    from misbehaving_server import MisbehavingServer, http_answer
+    from fake_supervisord import MisbehavingServer, http_answer
     os.makedirs(tmp + "/etc")
     with open(tmp + "/etc/supervisord.conf", "w") as f:
         f.write("[unix_http_server]\nfile=/s.sock\n")

@@ -87,20 +87,6 @@ def test_hook_that_closes_its_stdin_is_fine(ready):
 
 
 # -- supervisord misbehaves ---------------------------------------------------
-def fake_socket(container):
-    return container.path("/var/run/fake.sock")
-
-
-@pytest.mark.parametrize("kind", ["regular-file", "directory"])
-def test_socket_path_that_is_not_a_socket_is_69(container, kind):
-    path = fake_socket(container)
-    if kind == "directory":
-        os.mkdir(path)
-    else:
-        open(path, "w").close()
-    result = container.probe("--socket", "/var/run/fake.sock")
-    assert result.code == 69, result
-    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at %s: " % path)
 
 
 def as_nobody():
@@ -274,11 +260,3 @@ def test_undecodable_root_path_is_printed_without_crashing(ready, tmp_path):
         assert proc.returncode == 126, proc.stdout
         assert b"root-\xef\xbf\xbd/usr/bin/readiness_probe_hook" in proc.stdout  # U+FFFD
         assert b"Traceback" not in proc.stdout
-
-
-def test_huge_config_file_is_not_read_whole(container):
-    with open(container.path("/etc/supervisor/supervisord.conf"), "a") as f:
-        f.write(";" + "x" * rp.CONFIG_LIMIT + "\n")
-    result = container.probe()
-    assert result.code == 69, result
-    assert "is larger than 1048576 bytes" in result.first_line

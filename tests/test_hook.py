@@ -1,10 +1,16 @@
-"""Step 2: the hook's exit code becomes the probe's; it runs in its own
-process group under the deadline and leaves nothing behind."""
+"""Step 2, the hook: its exit code becomes the probe's (and codes the probe
+also gives are said to be the hook's), a signal that kills it is 128+N; it
+runs in its own process group under the deadline, with the probe's
+environment, the root and its time left, default signal dispositions and
+stdin from /dev/null, and leaves nothing behind, also when the probe is
+signalled; a hook that cannot be executed (a FIFO, DOS line endings, a
+binary for another machine) is 126 and says why."""
 
 import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -12,8 +18,8 @@ import time
 import pytest
 
 import readiness_probe as rp
-from fake_container import LAUNCHER, live_processes_with, unique_sleep, wait_for
-from misbehaving_server import MisbehavingServer, xmlrpc_answer
+from fake_container import LAUNCHER, live_processes_with, signal_set, unique_sleep, wait_for
+from fake_supervisord import MisbehavingServer, xmlrpc_answer
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
 
@@ -187,13 +193,6 @@ def test_example_python_hook_through_the_probe(ready):
     assert ready.probe("--timeout", "10").code == 0
 
 
-def signal_set(status, field):
-    """The signals of a /proc/<pid>/status mask field ("SigIgn", "SigBlk") in a hook's output."""
-    line = [line for line in status.splitlines() if line.startswith(field + ":")][0]
-    mask = int(line.split()[1], 16)
-    return {number for number in range(1, 65) if mask >> (number - 1) & 1}
-
-
 SIGCHLD_BLOCKED = """
 import os, signal, sys
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])  # kept across exec
@@ -231,3 +230,119 @@ def test_hook_starts_with_default_signal_dispositions(ready):
     assert result.text.split("\n")[1] == "y", result
     assert "Broken pipe" not in result.text
     assert not signal_set(result.text, "SigIgn") & {signal.SIGPIPE, signal.SIGXFSZ}, result
+
+
+# -- signals that end the probe while the hook runs ----------------------------------------
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGQUIT,
+                                 signal.SIGPWR],
+                         ids=lambda sig: sig.name)
+def test_any_signal_that_ends_the_probe_kills_the_hook_first(ready, sig):
+    marker = unique_sleep()
+    ready.write_hook("sleep %s & sleep %s" % (marker, marker))
+    proc = ready.start_probe("--timeout", "30")
+    wait_for(lambda: len(live_processes_with(marker)) == 2, 10, "the hook to start its sleeps")
+    proc.send_signal(sig)
+    output = proc.communicate(timeout=10)[0].decode()
+    assert (proc.returncode, output) == (128 + sig, "not ready (exit %d): the probe received %s; the hook was killed\n"
+                                         % (128 + sig, sig.name))
+    wait_for(lambda: not live_processes_with(marker), SURVIVOR_WAIT, "the hook's processes to die")
+
+
+def test_sigint_ignored_when_the_probe_started_stays_ignored_while_the_hook_runs(ready):
+    go = ready.path("/tmp/go")
+    started = ready.path("/tmp/hook-started")
+    ready.write_hook('mkdir -p "$READINESS_PROBE_ROOT/tmp"; touch %s\n'
+                     'while [ ! -e %s ]; do sleep 0.01; done\necho done; exit 3' % (started, go))
+    proc = subprocess.Popen(  # started as `cmd &` starts it from a script: SIGINT ignored
+        ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"', LAUNCHER, "--root", ready.root, "--timeout", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ, READINESS_PROBE_PYTHON=sys.executable))
+    try:
+        wait_for(lambda: os.path.exists(started), 10, "the hook to start")
+        proc.send_signal(signal.SIGINT)  # caught, it would kill the hook before the probe could end
+        open(go, "w").close()
+        output = proc.communicate(timeout=10)[0].decode()
+    finally:
+        for path in (go, started):
+            if os.path.exists(path):
+                os.unlink(path)
+    assert (proc.returncode, output) == (3, "not ready (exit 3): hook exited 3\ndone\n")
+
+
+# -- hooks that fail as something else would -----------------------------------------------
+def test_hook_with_dos_line_endings_says_so(ready):
+    ready.write(rp.HOOK_PATH, "#!/bin/sh\r\nexit 0\r\n", 0o755)
+    result = ready.probe()
+    assert result.text == (
+        "not ready (exit 126): hook %s cannot be executed: its #! line ends in a carriage return "
+        "(DOS line endings: dos2unix it), so the interpreter looked for is '/bin/sh\\r'\n" % ready.path(rp.HOOK_PATH))
+
+
+@pytest.mark.skipif(any(name.startswith("qemu-") for name in (os.listdir("/proc/sys/fs/binfmt_misc")
+                                                             if os.path.isdir("/proc/sys/fs/binfmt_misc") else [])),
+                    reason="an emulator registered with binfmt_misc runs binaries for other machines")
+def test_hook_that_is_a_fifo_is_126_at_once(ready):
+    os.mkfifo(ready.path(rp.HOOK_PATH))
+    os.chmod(ready.path(rp.HOOK_PATH), 0o755)
+    result = ready.probe("--timeout", "0.5")
+    assert result.text == "not ready (exit 126): hook %s cannot be executed: Permission denied\n" % (
+        ready.path(rp.HOOK_PATH)), result
+
+
+def test_hook_binary_for_another_machine_says_so(ready):
+    here = os.uname().machine
+    machine, name = (183, "AArch64") if here != "aarch64" else (62, "x86-64")
+    header = b"\x7fELF\x02\x01\x01" + b"\0" * 9 + struct.pack("<HHI", 2, machine, 1) + b"\0" * 40
+    with open(ready.path(rp.HOOK_PATH), "wb") as f:
+        f.write(header)
+    os.chmod(ready.path(rp.HOOK_PATH), 0o755)
+    result = ready.probe()
+    assert result.text == ("not ready (exit 126): hook %s cannot be executed: a binary for another machine "
+                           "(ELF for %s; this machine is %s)\n" % (ready.path(rp.HOOK_PATH), name, here)), result
+
+
+# e_machine numbers from the ELF specification (and the Linux ABI for the newer ones)
+ELF_MACHINES = [(2, "SPARC"), (3, "x86"), (8, "MIPS"), (20, "PowerPC"), (21, "PowerPC64"), (22, "s390"), (40, "ARM"),
+                (43, "SPARC V9"), (62, "x86-64"), (183, "AArch64"), (243, "RISC-V"), (258, "LoongArch"),
+                (4242, "machine 4242")]
+
+
+HOST_ELF = {"x86_64": 62, "aarch64": 183, "i686": 3, "riscv64": 243, "s390x": 22, "ppc64le": 21}
+
+
+@pytest.mark.parametrize("order", ["<", ">"])  # the header's byte order: as its EI_DATA byte says
+@pytest.mark.parametrize("machine, name", ELF_MACHINES)
+def test_each_elf_machine_is_named_as_the_elf_specification_numbers_it(ready, machine, name, order):
+    here = os.uname().machine
+    if HOST_ELF.get(here) == machine:
+        pytest.skip("this machine's own")
+    header = (b"\x7fELF\x02" + (b"\x01" if order == "<" else b"\x02") + b"\x01" + b"\0" * 9
+              + struct.pack(order + "HHI", 2, machine, 1) + b"\0" * 40)
+    with open(ready.path(rp.HOOK_PATH), "wb") as f:
+        f.write(header)
+    os.chmod(ready.path(rp.HOOK_PATH), 0o755)
+    result = ready.probe()
+    assert result.first_line.endswith("a binary for another machine (ELF for %s; this machine is %s)" % (name, here)), \
+        result
+
+
+@pytest.mark.parametrize(
+    "body,code,first_line",
+    [
+        ("/nonexistent/tool", 127, "hook exited 127 (the hook's own code, not the probe's: a shell's for a command"
+                                   " not found)"),
+        ("exit 124", 124, "hook exited 124 (the hook's own code, not the probe's: timeout(1)'s when it stopped a"
+                          " command)"),
+        ("exit 126", 126, "hook exited 126 (the hook's own code, not the probe's: a shell's for a command it cannot"
+                          " execute)"),
+        ("exit 143", 143, "hook exited 143 (the hook's own code, not the probe's: a shell's when a command it ran"
+                          " was killed by SIGTERM)"),
+        ("exit 69", 69, "hook exited 69 (the hook's own code, not the probe's)"),
+        ("exit 255", 255, "hook exited 255 (the hook's own code, not the probe's)"),
+        ("exit 2", 2, "hook exited 2 (the hook's own code, not the probe's)"),
+    ],
+    ids=["127-command-not-found", "124", "126", "143", "69", "255", "2"],
+)
+def test_hook_code_that_the_probe_also_gives_is_passed_on_and_said_to_be_the_hooks(ready, body, code, first_line):
+    ready.write_hook(body)
+    result = ready.probe()
+    assert (result.code, result.first_line) == (code, "not ready (exit %d): %s" % (code, first_line)), result

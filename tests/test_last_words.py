@@ -9,6 +9,9 @@ import socket
 
 import pytest
 
+import readiness_probe as rp
+from fake_supervisord import process, scripted_supervisord
+
 FAILING_START = "echo 'start.sh: cannot render bgpd.conf: template error' >&2\necho 'start.sh: giving up'\nexit 1"
 FAILED_LINE = ("not ready (exit 2): start exited with status 1, and supervisord will not restart it (autorestart=false):"
                " this will not change by itself")
@@ -167,3 +170,89 @@ def test_a_log_tail_that_is_not_utf8_is_said_to_be_missing(container):
     result = container.probe()
     assert result.text == "%s\n[start's stdout, %s: supervisord did not send its tail]\n" % (
         FAILED_LINE, info["stdout_logfile"]), result
+
+
+def start_logs_to_a_file(container, **more):
+    """start's output kept by supervisord in a file, not sent to syslog."""
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.log", stderr_logfile=None,
+                           redirect_stderr="true", **more)
+
+
+def test_failed_start_logging_to_syslog_says_where_its_output_went(container):
+    container.write_start(FAILING_START)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert result.first_line.endswith("; its output went to syslog"), result
+    assert result.text.count("\n") == 1  # nothing follows: supervisord holds none of it
+
+
+def test_failed_start_is_followed_by_the_tail_of_its_log(container):
+    container.write_start(FAILING_START)
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "syslog" not in result.first_line
+    following = result.text.split("\n", 1)[1]
+    assert following.startswith("[start's stdout, %s]\n" % container.process_info()["stdout_logfile"]), result
+    assert following.endswith("start.sh: cannot render bgpd.conf: template error\nstart.sh: giving up\n"), result
+
+
+def test_a_start_log_of_one_byte_is_shown(container):
+    # once: the listener may start a start.sh that exits this soon twice
+    container.write_start("mkdir \"$0.ran\" 2>/dev/null && printf '!'; exit 1")
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.text.split("\n", 1)[1].endswith("]\n!\n"), result
+
+
+def test_failed_start_with_separate_logs_shows_both(container):
+    container.write_start(FAILING_START)
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.out",
+                           stderr_logfile="/var/log/supervisor/start.err")
+    container.start_supervisord().wait_for_state("EXITED")
+    text = container.probe().text
+    out = text.index("[start's stdout, ")
+    err = text.index("[start's stderr, ")
+    assert "giving up" in text[out:err]
+    assert "template error" in text[err:]
+
+
+def test_start_log_with_control_characters_is_still_shown(container):
+    container.write_start("printf '\\033[31mred failure\\033[0m\\001\\n'; exit 4")
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert "?[31mred failure?[0m?" in result.text
+
+
+def test_long_start_log_keeps_its_tail_within_10_kib(container):
+    container.write_start("i=0; while [ $i -lt 3000 ]; do echo \"line $i of start.sh\"; i=$((i+1)); done; exit 1")
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe()
+    assert result.code == 2, result
+    assert len(result.output) <= rp.OUTPUT_LIMIT
+    assert result.text.endswith("line 2999 of start.sh\n")
+    assert "[... earlier output cut]" in result.text
+
+
+def test_start_that_is_running_shows_no_log(container):
+    container.write_start("echo still initialising; exec sleep 1000")
+    start_logs_to_a_file(container)
+    container.start_supervisord().wait_for_state("RUNNING")
+    assert container.probe().text.count("\n") == 1
+
+
+def test_start_logging_to_syslog_and_a_file_shows_the_file_and_says_so(container):
+    container.edit_program("start", stdout_logfile="/var/log/supervisor/start.log", stdout_syslog="true",
+                           stderr_logfile=None, redirect_stderr="true")
+    failed = dict(process(rp.EXITED, 1), stdout_logfile="/var/log/supervisor/start.log")
+    with scripted_supervisord(container, {"start": failed, "log": "start.sh: template error\n"}):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line.endswith("; its stdout went to syslog, but nothing receives syslog in the container"
+                                      " (no socket listening at /dev/log), so it may be lost"), result
+    assert result.text.split("\n", 1)[1] == "[start's stdout, /var/log/supervisor/start.log]\nstart.sh: template error\n"

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 import readiness_probe as rp
+from fake_container import run_probe
 
 
 def seconds_error(name, value):
@@ -221,3 +222,39 @@ def test_a_week_is_the_longest_accepted(container, flag):
     too_long = "%d.5" % rp.MAX_SECONDS
     result = container.probe(*before + [flag, too_long])
     assert result.text == "not ready (exit 64): %s\n" % seconds_error(flag, too_long), result
+
+
+@pytest.mark.parametrize(
+    "args,line",
+    [
+        (["--program", "x", "--wait", "5"], "--program asks one program's state: it goes with neither --wait nor --hook"),
+        (["--program", ""], "--program must not be empty"),
+        (["--hook", "/nonexistent/hook"], "--hook '/nonexistent/hook' does not exist"),
+    ],
+    ids=["program-with-wait", "empty-program", "missing-hook"],
+)
+def test_bad_hook_author_flags_are_64_and_one_line(container, args, line):
+    result = container.probe(*args)
+    assert (result.code, result.text) == (64, "not ready (exit 64): %s\n" % line), result
+
+
+def test_bad_inherited_deadline_is_64_with_program(container):
+    result = run_probe(["--root", container.root, "--program", "x"], env=dict(os.environ, READINESS_PROBE_DEADLINE="soon"))
+    assert (result.code, result.text) == (64, "not ready (exit 64): READINESS_PROBE_DEADLINE must be a time on the"
+                                              " monotonic clock, got 'soon'\n"), result
+
+
+def test_program_flag_with_hook_is_64(container, tmp_path):
+    hook = tmp_path / "hook"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    hook.chmod(0o755)
+    result = container.probe("--program", "featured", "--hook", str(hook))
+    assert (result.code, result.text) == (
+        64, "not ready (exit 64): --program asks one program's state: it goes with neither --wait nor --hook\n"), result
+
+
+def test_empty_configuration_flag_is_64_and_empty_environment_counts_as_unset(container):
+    result = container.probe("--configuration=")
+    assert result.text == "not ready (exit 64): --configuration must not be empty\n", result
+    result = container.probe(env=dict(os.environ, READINESS_PROBE_CONFIG=""))
+    assert result.first_line.startswith("not ready (exit 69): supervisord is not running"), result  # the standard config

@@ -1,5 +1,6 @@
-"""What kubelet records: a first line that says why, then the hook's output,
-10 KiB at most in all; --json for machines."""
+"""What kubelet records: a first line that says why (control characters as
+spaces, cut at 512 characters), then the hook's output, 10 KiB at most in
+all, its tail kept; --json for machines, with start's state."""
 
 import json
 
@@ -112,3 +113,54 @@ def test_first_line_is_cut_at_512_bytes_of_utf8_on_a_character_boundary(ready, t
     assert len(line) >= rp.REASON_LIMIT - 1, len(line)  # at most half a character short
     assert result.first_line == ("not ready (exit 126): hook %s cannot be executed: it is not executable (chmod +x)"
                                  % hook).encode()[:len(line) - 3].decode() + "...", result
+
+
+# -- output at its limits ------------------------------------------------------------------
+def test_output_of_exactly_10_kib_ending_in_a_newline_is_not_cut(ready):
+    head = b"not ready (exit 3): hook exited 3\n"
+    body = b"x" * (rp.OUTPUT_LIMIT - len(head) - 1) + b"\n"
+    ready.write(rp.HOOK_PATH + ".out", body.decode())
+    ready.write_hook('cat "$READINESS_PROBE_ROOT%s.out"; exit 3' % rp.HOOK_PATH)
+    result = ready.probe()
+    assert (len(result.output), result.output) == (rp.OUTPUT_LIMIT, head + body)
+
+
+def test_control_characters_in_the_first_line_become_spaces(ready, tmp_path):
+    hook = tmp_path / "a\x1b[31mb\x7fc\nd\te"
+    hook.write_text("#!/bin/sh\nexit 0\n")  # not executable: 126, and the line names the path
+    result = ready.probe("--hook", str(hook))
+    assert result.text == "not ready (exit 126): hook %s cannot be executed: it is not executable (chmod +x)\n" % (
+        tmp_path / "a [31mb c d e"), result
+
+
+def test_first_line_is_cut_at_512_characters(ready, tmp_path):
+    hook = tmp_path / ("h" * 200) / ("o" * 200) / ("k" * 200)
+    hook.parent.mkdir(parents=True)
+    hook.write_text("#!/bin/sh\nexit 0\n")  # not executable: 126, and the line names the long path
+    result = ready.probe("--hook", str(hook))
+    assert result.code == 126, result
+    assert len(result.first_line) == rp.REASON_LIMIT == 512, result
+    assert result.first_line == ("not ready (exit 126): hook %s cannot be executed: it is not executable (chmod +x)"
+                                 % hook)[:509] + "...", result
+
+
+# -- --json tells the controller start's state ---------------------------------------------
+def test_json_reports_starts_state_exit_status_and_finality(container):
+    container.write_start("exec sleep 1000")
+    container.start_supervisord().wait_for_state("RUNNING")
+    record = json.loads(container.probe("--json").text)
+    assert record["start"] == {"state": "RUNNING", "exitstatus": None, "final": False}
+    container.rpc().supervisor.stopProcess("start")
+    container.write_start("exit 5")
+    container.restart_start()
+    container.wait_for_state("EXITED")
+    record = json.loads(container.probe("--json").text)
+    assert record["start"] == {"state": "EXITED", "exitstatus": 5, "final": True}
+    assert record["code"] == 2 and record["ready"] is False
+
+
+def test_json_start_is_null_without_supervisord(container):
+    import shutil
+
+    shutil.rmtree(container.path("/etc/supervisor"))
+    assert json.loads(container.probe("--json").text)["start"] is None

@@ -2,17 +2,19 @@
 state supervisord has: exit 0 and `NAME is RUNNING` for RUNNING alone, exit
 2 and `not ready (exit 2): NAME is STATE ...` for every other (with the exit
 status of an EXITED program, the spawn error of the others), also for a name
-supervisord does not know; 69 where it cannot be asked. A real supervisord
-for the states it reaches on demand, a scripted one for the others."""
+supervisord does not know; 69 where it cannot be asked. In a hook, it asks
+where the probe found supervisord and stops at the hook's deadline. A real
+supervisord for the states it reaches on demand, a scripted one for the others."""
 
 import json
 import os
+import time
 
 import pytest
 
 import readiness_probe as rp
-from fake_container import wait_for
-from misbehaving_server import MisbehavingServer, xmlrpc_answer, xmlrpc_fault
+from fake_container import LAUNCHER, run_probe, wait_for
+from fake_supervisord import EXITED_ZERO, MisbehavingServer, xmlrpc_answer, xmlrpc_fault
 
 SCRIPTED = "/var/run/fake.sock"
 
@@ -175,10 +177,85 @@ def test_bad_name_fault_is_2_no_such_program(container):
     assert (result.code, result.text) == (2, "not ready (exit 2): featured is not a supervisord program\n"), result
 
 
-def test_program_flag_with_hook_is_64(container, tmp_path):
-    hook = tmp_path / "hook"
-    hook.write_text("#!/bin/sh\nexit 0\n")
-    hook.chmod(0o755)
-    result = container.probe("--program", "featured", "--hook", str(hook))
-    assert (result.code, result.text) == (
-        64, "not ready (exit 64): --program asks one program's state: it goes with neither --wait nor --hook\n"), result
+# -- in a hook: where the probe found supervisord, and the hook's deadline; requests and odd answers
+def test_program_flag_in_a_hook_reads_the_config_the_probe_was_named(container):
+    """supervisord found only through -c, with a password: the hook's
+    --program reads the same config, and so sends the credentials."""
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read().replace(
+        "[supervisorctl]\n", "[supervisorctl]\nusername=probe\npassword=s3cret-pw\n").replace(
+        "[unix_http_server]\n", "[unix_http_server]\nusername=probe\npassword=s3cret-pw\n")
+    container.write("/etc/supervisor/supervisord.conf", main)
+    container.credentials = ("probe", "s3cret-pw")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
+    container.start_supervisord().wait_for_state("EXITED")
+    os.rename(container.path("/etc/supervisor/supervisord.conf"), container.path("/etc/supervisord-custom.conf"))
+    container.write_hook('"%s" --program start; exit $((3 + $?))' % LAUNCHER)
+    result = container.probe("-c", "/etc/supervisord-custom.conf")
+    assert result.text == "not ready (exit 5): hook exited 5\nnot ready (exit 2): start is EXITED (exit status 0)\n", result
+
+
+@pytest.mark.parametrize(
+    "name,code,line",
+    [
+        ("rsyslogd", 0, "rsyslogd is RUNNING"),
+        ("start", 2, "not ready (exit 2): start is EXITED (exit status 0)"),
+        ("nosuch", 2, "not ready (exit 2): nosuch is not a supervisord program"),
+    ],
+    ids=["running", "exited", "no-such-program"],
+)
+def test_program_flag_prints_one_programs_state(ready, name, code, line):
+    result = ready.probe("--program", name)
+    assert (result.code, result.text) == (code, line + "\n"), result
+
+
+def test_program_flag_in_a_hook_asks_where_the_probe_found_supervisord(ready):
+    ready.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/nowhere.sock\n")  # read first
+    try:
+        ready.write_hook('"%s" --program rsyslogd; exit $((3 + $?))' % LAUNCHER)
+        result = ready.probe("--serverurl", "unix:///var/run/supervisor.sock")
+    finally:
+        os.unlink(ready.path("/etc/supervisord.conf"))
+    assert result.text == "not ready (exit 3): hook exited 3\nrsyslogd is RUNNING\n", result
+
+
+def test_program_flag_in_a_hook_stops_at_the_hooks_deadline(container):
+    def answer(request):  # start exited 0; a question about featured is never answered
+        return xmlrpc_answer(EXITED_ZERO) if b"<string>start</string>" in request else None
+
+    with MisbehavingServer(container.path("/var/run/fake.sock"), answer):
+        env = dict(os.environ, READINESS_PROBE_SUPERVISOR="unix://" + container.path("/var/run/fake.sock"),
+                   READINESS_PROBE_DEADLINE="%.6f" % (time.monotonic() + 0.5))
+        result = run_probe(["--root", container.root, "--program", "featured", "--timeout", "30"], env=env)
+    assert result.code == 124, result
+    assert result.elapsed < 5, result  # the hook's deadline, not --timeout 30
+    assert result.first_line.startswith("not ready (exit 124): "), result
+
+
+def test_program_flag_takes_the_inherited_address_as_it_is(container):
+    """No %-expansion: the probe wrote the address it used, already expanded."""
+    directory = container.path("/var/run/100%%(here)s")
+    os.makedirs(directory)
+    running = dict(EXITED_ZERO, name="featured", group="featured", state=20, statename="RUNNING")
+    with MisbehavingServer(os.path.join(directory, "s.sock"), xmlrpc_answer(running)):
+        env = dict(os.environ, READINESS_PROBE_SUPERVISOR="unix://%s/s.sock" % directory)
+        result = run_probe(["--root", container.root, "--program", "featured"], env=env)
+    assert (result.code, result.text) == (0, "featured is RUNNING\n"), result
+
+
+def test_program_names_are_escaped_in_the_request(container):
+    with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer(EXITED_ZERO)) as server:
+        container.probe("--socket", "/var/run/fake.sock", "--program", "a&b<c>")
+    assert b"<string>a&amp;b&lt;c&gt;</string>" in server.requests[0], server.requests
+
+
+def test_program_flag_on_an_answer_without_an_integer_state_is_69(container):
+    with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer({"name": "featured", "state": "up"})):
+        result = container.probe("--socket", "/var/run/fake.sock", "--program", "featured")
+    assert result.text == "not ready (exit 69): supervisord's answer for featured has no integer state\n", result
+
+
+def test_program_flag_on_a_program_that_could_not_start_says_why(container):
+    fatal = {"name": "featured", "state": 200, "exitstatus": 0, "spawnerr": "can't find command '/usr/bin/featured'"}
+    with MisbehavingServer(container.path("/var/run/fake.sock"), xmlrpc_answer(fatal)):
+        result = container.probe("--socket", "/var/run/fake.sock", "--program", "featured")
+    assert result.text == "not ready (exit 2): featured is FATAL (can't find command '/usr/bin/featured')\n", result

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import readiness_probe as rp
 from fake_container import FakeContainer
-from misbehaving_server import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer
+from fake_supervisord import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer
 
 ALLOWED = {rp.EXIT_READY, rp.EXIT_NOT_STARTED, rp.EXIT_SUPERVISOR, rp.EXIT_TIMEOUT}
 PROCESS_EXAMPLES = 60  # each runs the probe as a process

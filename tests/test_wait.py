@@ -1,5 +1,8 @@
 """--wait: the upgrade controller's "re-check until ready or timeout", one
-timestamped line per change of verdict, exit code of the last run."""
+timestamped line per change of verdict, exit code of the last run; it stops
+at once on a start that will not change by itself and keeps waiting on one
+supervisord will restart; its output stays under 10 KiB; a signal stops it
+with a line of its own."""
 
 import json
 import os
@@ -12,9 +15,10 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import live_processes_with, unique_sleep, wait_for
-from misbehaving_server import MisbehavingServer
+from fake_supervisord import MisbehavingServer, process, scripted_supervisord
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
+FAILING_START = "echo 'start.sh: cannot render bgpd.conf: template error' >&2\necho 'start.sh: giving up'\nexit 1"
 
 
 def fresh_file(container, name):
@@ -192,7 +196,7 @@ def test_wait_stops_when_told_to_stop_during_the_pause(ready, sig, code):
 def test_hooks_after_a_pause_start_with_no_signal_blocked(ready):
     """The pause blocks SIGTERM, SIGINT, SIGHUP... to wait for them; the next
     run's hook must not inherit that (it could not be told to stop)."""
-    from test_hook import signal_set
+    from fake_container import signal_set
 
     runs = fresh_file(ready, "pause-runs")
     ready.write_hook(  # not sh: dash clears its signal mask when it starts
@@ -237,3 +241,95 @@ def test_wait_with_json_prints_every_change_and_nothing_else(ready):
         (4, "not ready (exit 4): hook exited 4", "run 3\n"),
     ]
     assert all(re.match(STAMP + r"\Z", record["time"]) for record in records), records
+
+
+# -- a signal while supervisord is asked; --json's output at its limit ---------------------
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_sigint_while_supervisord_is_asked_under_wait_prints_a_timestamped_verdict(container, as_json):
+    with MisbehavingServer(container.path("/var/run/fake.sock"), None) as server:  # never answers
+        proc = container.start_probe("--socket", "/var/run/fake.sock", "--timeout", "30", "--wait", "60",
+                                     *(["--json"] if as_json else []))
+        wait_for(lambda: server.requests, 10, "the probe to ask")
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == 130, output
+    reason = "not ready (exit 130): the probe received SIGINT; it stopped waiting"
+    if as_json:
+        record = json.loads(output)
+        assert (record["reason"], output.count("\n")) == (reason, 1), output
+        assert re.match(STAMP + r"\Z", record["time"]), record
+    else:
+        assert re.match(STAMP + " " + re.escape(reason) + r"\n\Z", output), output
+
+
+def test_wait_json_output_stays_under_10_kib_across_its_lines(ready, tmp_path):
+    counter = tmp_path / "runs"
+    ready.write_hook(  # 20 KB of output and a different code on each of four runs, then ready
+        'echo x >> %s; runs=$(wc -l < %s)\n[ "$runs" -gt 4 ] && exit 0\n'
+        'head -c 20000 /dev/zero | tr "\\0" y; exit $((2 + runs))' % (counter, counter))
+    result = ready.probe("--wait", "60", "--interval", "0.1", "--json", "--timeout", "5")
+    records = [json.loads(line) for line in result.text.splitlines()]
+    assert [r["code"] for r in records] == [3, 4, 5, 6, 0], result
+    assert len(result.output) <= rp.OUTPUT_LIMIT, len(result.output)
+    assert records[0]["output"].endswith("yyy\n"), records[0]
+
+
+def test_wait_json_keeps_2_kib_for_the_records_of_later_changes(ready):
+    ready.write_hook('head -c 20000 /dev/zero | tr "\\0" y; exit 3')
+    result = ready.probe("--wait", "0.1", "--interval", "1", "--json", "--timeout", "5")  # one run, one record
+    assert result.code == 3, result
+    assert len(result.output) == rp.OUTPUT_LIMIT - rp.LATER_LINES == 8192, result
+    assert json.loads(result.text)["output"].endswith("yyy\n")
+
+
+# -- a start that will not change by itself ends the wait at once; one supervisord restarts does not ---
+def test_wait_stops_at_once_when_start_failed_for_good(container, figure):
+    container.write_start(FAILING_START)
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe("--wait", "120", "--interval", "2")
+    assert result.code == 2, result
+    assert result.elapsed < 60, result  # far below the 120 s it would otherwise wait
+    assert result.text.count("\n") == 1
+    assert result.first_line.endswith("this will not change by itself; its output went to syslog"), result
+    figure("--wait 120 on a start that exited 1 under autorestart=false: gave up after (s)", "%.3f" % result.elapsed)
+
+
+def test_wait_keeps_waiting_while_supervisord_will_restart_start(container):
+    # fails once, then succeeds: autorestart=unexpected restarts it after the exit 1
+    container.write_start('[ -e "${0%/usr/bin/start.sh}/var/run/tried" ] && exit 0\n'
+                          ': > "${0%/usr/bin/start.sh}/var/run/tried"; sleep 1; exit 1')
+    container.edit_program("start", autorestart="unexpected", exitcodes="0")
+    container.start_supervisord()
+    result = container.probe("--wait", "60", "--interval", "0.1")
+    assert result.code == 0, result
+    assert os.path.exists(container.path("/var/run/tried"))
+
+
+def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/huge.conf", ";" * (rp.CONFIG_LIMIT + 1))
+    result = container.probe("--wait", "1.5", "--interval", "0.2")
+    assert result.code == 2, result
+    assert result.elapsed >= 1.5 - 0.2, result
+    assert result.first_line.endswith("start exited with status 1"), result
+
+
+def test_wait_keeps_waiting_on_an_exit_supervisord_will_restart(container):
+    container.edit_program("start", autorestart="unexpected", exitcodes="0")
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}):
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "1", "--interval", "0.1")
+    assert result.code == 2, result
+    assert result.elapsed >= 1 - 0.1, result
+    assert result.first_line.endswith(
+        "start exited with status 1; supervisord will restart it (exit status 1 is not in exitcodes=0); "
+        "its output went to syslog, but nothing receives syslog in the container (no socket listening at /dev/log),"
+        " so it may be lost"), result
+
+
+def test_wait_stops_at_once_on_a_fatal_start(container):
+    with scripted_supervisord(container, {"start": process(rp.FATAL, spawnerr="can't find command")}):
+        result = container.probe("--socket", "/var/run/fake.sock", "--wait", "60", "--interval", "1")
+    assert result.code == 2, result
+    assert result.elapsed < 30, result
+    assert "gave up (can't find command): this will not change by itself" in result.first_line

@@ -1,10 +1,14 @@
-"""A Unix socket server that plays a broken supervisord: it answers with
-canned bytes, or accepts and never answers."""
+"""supervisord as the tests script it, for what a real one does not do on
+demand: a Unix socket server that answers with canned bytes (broken,
+hostile, slow) or accepts and never answers; XML-RPC answers and faults;
+a scripted supervisord of given programs and states; answers by method."""
 
 import os
 import socket
 import threading
 import time
+
+import readiness_probe as rp
 
 
 class MisbehavingServer(object):
@@ -110,3 +114,43 @@ def untyped_strings(body):
     if isinstance(body, str):
         body = body.encode("utf-8")
     return body.replace(b"<value><string>", b"<value>").replace(b"</string></value>", b"</value>")
+
+
+def scripted_supervisord(container, programs, version="4.3.0", groups=None):
+    """A fake supervisord on /var/run/fake.sock: getProcessInfo(NAME) answers
+    programs[NAME] (BAD_NAME for others), getAllProcessInfo all of them,
+    getSupervisorVersion `version`, anything else a fault."""
+    def answer(request):
+        method = request.split(b"<methodName>")[1].split(b"</methodName>")[0].decode()
+        if method == "supervisor.getSupervisorVersion":
+            return xmlrpc_answer(version)
+        if method.startswith("supervisor.tailProcess") and "log" in programs:
+            return xmlrpc_answer([programs["log"], 100, False])
+        if method == "supervisor.getAllProcessInfo":
+            return xmlrpc_answer([dict(info, name=name.split(":")[-1], group=(groups or {}).get(name, name))
+                                  for name, info in programs.items() if name != "log"])
+        name = request.split(b"<string>")[1].split(b"</string>")[0].decode()
+        if method == "supervisor.getProcessInfo" and name in programs:
+            return xmlrpc_answer(dict(programs[name], name=name))
+        return xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: %s" % name)
+
+    return MisbehavingServer(container.path("/var/run/fake.sock"), answer)
+
+
+def process(state, exitstatus=0, start=1, spawnerr=""):
+    return {"state": state, "statename": rp.STATE_NAMES.get(state, "UNKNOWN"), "exitstatus": exitstatus, "start": start,
+            "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}
+
+
+def answers_by_method(answers):
+    """A server's answer to each XML-RPC method; a fault to any other."""
+    def answer(request):
+        for method, body in answers.items():
+            if b"<methodName>%s</methodName>" % method.encode() in request:
+                return body
+        return xmlrpc_fault(1, "UNKNOWN_METHOD")
+    return answer
+
+
+# getProcessInfo("start")'s answer once start has exited 0
+EXITED_ZERO = {"name": "start", "group": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}

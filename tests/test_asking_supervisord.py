@@ -1,15 +1,18 @@
-"""Finding and asking supervisord: as supervisorctl would, over its Unix
-socket; 69 when it is configured but cannot be asked, 124 when too slow."""
+"""Asking supervisord, as supervisorctl would: the XML-RPC request and its
+credentials, and what the answers mean: supervisord's faults (BAD_NAME: no
+start program), answers that are not supervisord's or are hostile (69, one
+line, never a traceback), sockets that are missing, stale or no socket (69),
+and a supervisord that is too slow (124, within the deadline)."""
 
 import os
-import shutil
+import socket
 from xmlrpc.client import Fault, dumps
 
 import pytest
 
 import readiness_probe as rp
 from fake_container import run_caller
-from misbehaving_server import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer, xmlrpc_fault
 
 EXITED_ZERO = {"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
 
@@ -31,60 +34,6 @@ def test_request_is_the_xmlrpc_call_xmlrpc_client_would_send(container):
         assert container.probe("--socket", "/var/run/fake.sock").code == 0
     body = server.requests[0].split(b"\r\n\r\n", 1)[1]
     assert body.replace(b"\n", b"") == dumps(("start",), "supervisor.getProcessInfo").encode().replace(b"\n", b"")
-
-
-def test_etc_supervisord_conf_is_used_alone_too(running):
-    running.wait_for_state("EXITED")
-    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
-    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/supervisor.sock ; absolute: under the root\n")
-    assert running.probe().code == 0
-    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
-    result = running.probe()
-    assert result.code == 69, result
-    assert running.path("/var/run/elsewhere.sock") in result.first_line
-
-
-def test_serverurl_beats_unix_http_server_file(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[unix_http_server]\nfile = /var/run/wrong.sock\n"
-        "[supervisorctl]\nserverurl = unix:///var/run/supervisor.sock\n",
-    )
-    assert running.probe().code == 0
-
-
-def test_config_without_a_socket_setting_means_the_default_socket(running):
-    running.wait_for_state("EXITED")
-    running.write("/etc/supervisor/supervisord.conf", "[supervisord]\nnodaemon = true\n")  # read once, at its start
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_serverurl_neither_unix_nor_http_is_ignored(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
-        "[supervisorctl]\nserverurl = https://127.0.0.1:9001\n",
-    )
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_default_socket_without_any_config(running):
-    running.wait_for_state("EXITED")
-    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
-    assert running.probe().code == 0  # <root>/var/run/supervisor.sock
-
-
-def test_here_expands_to_the_config_directory(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[supervisorctl]\nserverurl = unix://%(here)s/../../var/run/supervisor.sock\n",
-    )
-    assert running.probe().code == 0
 
 
 def test_credentials_from_supervisorctl_section_are_sent(container):
@@ -111,26 +60,6 @@ def test_username_without_password_sends_an_empty_password(container):
     with MisbehavingServer(socket_in(container), xmlrpc_answer(EXITED_ZERO)) as server:
         assert container.probe().code == 0
     assert b"\r\nAuthorization: Basic cHJvYmU6\r\n" in server.requests[0]  # base64 of "probe:"
-
-
-def test_config_of_exactly_1_mib_is_read(running):
-    running.wait_for_state("EXITED")
-    text = "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
-    running.write("/etc/supervisor/supervisord.conf", text + ";" * (rp.CONFIG_LIMIT - len(text) - 1) + "\n")
-    assert os.path.getsize(running.path("/etc/supervisor/supervisord.conf")) == rp.CONFIG_LIMIT
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_config_with_bytes_that_are_not_utf8_is_still_read(running):
-    running.wait_for_state("EXITED")
-    path = running.path("/etc/supervisor/supervisord.conf")
-    with open(path, "rb") as f:
-        config = f.read()
-    with open(path, "wb") as f:
-        f.write(b"; caf\xe9, in Latin-1\n" + config)
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
 
 
 def answer_of_size(size):
@@ -182,7 +111,7 @@ def without_start(request):
 
 def no_start_in_the_config(container):
     """The config of the supervisord without_start stands for: one without
-    [program:start] (one with it is an update in progress: see test_config)."""
+    [program:start] (one with it is an update in progress: see test_finding_supervisord.py)."""
     path = "/etc/supervisor/conf.d/supervisord.conf"
     container.write(path, open(container.path(path)).read().replace("[program:start]", "[program:init]"))
 
@@ -301,38 +230,6 @@ def test_host_name_whose_lookup_never_ends_is_124_within_the_deadline(container)
                                    b" deadline\n")
 
 
-def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
-    shutil.rmtree(container.path("/etc/supervisor"))
-    container.write_hook("exit 7")
-    assert container.probe().code == 7
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "unix:///var/run/supervisor.sock  # same",
-        "unix:///var/run/supervisor.sock\t# after a tab",
-        "unix:///var/run/supervisor.sock ; a semicolon",
-        "unix:///var/run/odd#name.sock",
-        "unix:///var/run/odd;name.sock",
-    ],
-    ids=["hash", "tab-hash", "semicolon", "hash-inside", "semicolon-inside"],
-)
-def test_config_values_are_read_as_supervisor_reads_them(container, value):
-    """A comment after a value ('#' or ';' after blank space) is not part of
-    it; the same characters inside a value are. Checked against supervisor's
-    own parser; the socket path shows in the message, as none is listening."""
-    from supervisor.options import UnhosedConfigParser
-
-    text = "[supervisorctl]\nserverurl = %s\n" % value
-    parser = UnhosedConfigParser()
-    parser.read_string(text)
-    socket_path = container.path(parser.get("supervisorctl", "serverurl")[len("unix://"):])
-    container.write("/etc/supervisor/supervisord.conf", text)
-    result = container.probe()
-    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
-
-
 @pytest.mark.parametrize(
     "value,first_line",
     [
@@ -352,3 +249,76 @@ def test_untyped_values_are_strings(container, value, first_line):
     with MisbehavingServer(socket_in(container), http_answer(body)):
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.text == first_line + "\n", result
+
+
+def test_full_listen_queue_is_a_slow_supervisord_not_a_missing_one(container):
+    path = container.path("/var/run/busy.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(0)  # and never accepts
+    waiting = []
+    try:
+        while True:  # fill the queue until connect() is refused for want of room
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.setblocking(False)
+            waiting.append(client)
+            try:
+                client.connect(path)
+            except BlockingIOError:
+                break
+        result = container.probe("--socket", "/var/run/busy.sock", "--timeout", "0.5")
+    finally:
+        for sock in waiting + [server]:
+            sock.close()
+    assert result.text == ("not ready (exit 124): supervisord at %s did not accept the connection within the deadline"
+                           " (its listen queue is full)\n" % path), result
+    assert result.elapsed >= 0.5, result
+
+
+def nested_array(depth):
+    return "<value><array><data>" * depth + "<value><string>x</string></value>" + "</data></array></value>" * depth
+
+
+@pytest.mark.parametrize(
+    "answer,first_line",
+    [
+        (http_answer("<x/>", extra_headers="Content-Length: %s\r\n" % ("9" * 5000)),
+         "not ready (exit 69): supervisord at {sock} answered a Content-Length of 5000 digits"),
+        (http_answer("<?xml version='1.0'?><methodResponse><params><param><value><struct>"
+                     "<member><name>state</name><value><int>200</int></value></member>"
+                     "<member><name>exitstatus</name><value><int>0</int></value></member>"
+                     "<member><name>spawnerr</name>%s</member>"
+                     "</struct></value></param></params></methodResponse>" % nested_array(2000)),
+         "not ready (exit 2): start is FATAL: supervisord could not start it and gave up ((an array))"),
+        (http_answer("<?xml version='1.0'?><methodResponse><fault><value><struct>"
+                     "<member><name>faultCode</name><value><int>6</int></value></member>"
+                     "<member><name>faultString</name>%s</member>"
+                     "</struct></value></fault></methodResponse>" % nested_array(2000)),
+         "not ready (exit 69): supervisord answered fault 6: (an array)"),
+        (xmlrpc_answer({"state": 200, "exitstatus": 0, "spawnerr": 42}),
+         "not ready (exit 2): start is FATAL: supervisord could not start it and gave up (42)"),
+    ],
+    ids=["content-length-5000-digits", "spawnerr-nested-2000-deep", "fault-string-nested-2000-deep", "spawnerr-a-number"],
+)
+def test_hostile_answer_is_read_as_garbage_not_an_internal_error(container, answer, first_line):
+    sock = container.path("/var/run/fake.sock")
+    with MisbehavingServer(sock, answer):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.first_line.startswith(first_line.format(sock=sock)), result
+    assert "Traceback" not in result.text
+
+
+def fake_socket(container):
+    return container.path("/var/run/fake.sock")
+
+
+@pytest.mark.parametrize("kind", ["regular-file", "directory"])
+def test_socket_path_that_is_not_a_socket_is_69(container, kind):
+    path = fake_socket(container)
+    if kind == "directory":
+        os.mkdir(path)
+    else:
+        open(path, "w").close()
+    result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.code == 69, result
+    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at %s: " % path)

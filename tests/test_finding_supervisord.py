@@ -1,13 +1,16 @@
-"""Finding supervisord's config and reading it as supervisord does: a config
-at a path of its own (-c, READINESS_PROBE_CONFIG), an image that has
-supervisord but no config found, why a socket is missing or refused (the
-pidfile and /proc), every form of [inet_http_server] port= and serverurl,
-and configs whose reading is hostile (linear time, every run by its
-deadline, whitespace as configparser sees it)."""
+"""Finding supervisord and reading its config as supervisord does: where
+supervisorctl looks (-c, READINESS_PROBE_CONFIG, /etc/supervisord.conf,
+Debian's), --socket and --serverurl, [unix_http_server], serverurl and every
+form of [inet_http_server] port=, %(here)s and %(ENV_X)s, [include]s and
+start's settings in them; an image that has supervisord but no config found;
+why a socket is missing or refused (the pidfile and /proc); and configs
+whose reading is hostile (linear time, every run by its deadline, whitespace
+and comments as configparser sees them, any text fuzzed)."""
 
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import time
@@ -80,13 +83,6 @@ def test_configuration_that_is_a_directory_is_69(container):
     result = container.probe("-c", "/etc/supervisor")
     assert result.text == "not ready (exit 69): not a file: %s (named by --configuration)\n" % (
         container.path("/etc/supervisor")), result
-
-
-def test_empty_configuration_flag_is_64_and_empty_environment_counts_as_unset(container):
-    result = container.probe("--configuration=")
-    assert result.text == "not ready (exit 64): --configuration must not be empty\n", result
-    result = container.probe(env=dict(os.environ, READINESS_PROBE_CONFIG=""))
-    assert result.first_line.startswith("not ready (exit 69): supervisord is not running"), result  # the standard config
 
 
 @pytest.mark.parametrize("program", ["/usr/bin/supervisord", "/usr/local/bin/supervisord", "/usr/sbin/supervisord",
@@ -494,3 +490,401 @@ def test_include_glob_that_walks_a_large_tree_ends_by_the_deadline(tmp_path):
         rp.glob_in_time(str(tmp_path) + "/*/*/*/*.conf", deadline)
     assert raised.value.code == rp.EXIT_TIMEOUT
     assert time.monotonic() < deadline + 0.5
+
+
+def test_etc_supervisord_conf_beats_debians_location_as_supervisorctl_searches(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
+    result = running.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        running.path("/var/run/elsewhere.sock")), result
+
+
+def serve_socket_in(container, directory):
+    """supervisord's socket in DIRECTORY, a container path named only
+    through %(ENV_SV_DIR)s in the config."""
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    main = main.replace("file=/var/run/supervisor.sock", "file=%(ENV_SV_DIR)s/supervisor.sock")
+    main = main.replace("serverurl=unix:///var/run/supervisor.sock", "serverurl=unix://%(ENV_SV_DIR)s/supervisor.sock")
+    container.write("/etc/supervisor/supervisord.conf", main)
+    os.makedirs(container.path(directory))
+    container.serverurl = "unix://" + container.path(directory + "/supervisor.sock")
+
+
+def test_percent_signs_a_substitution_brings_in_are_not_expanded_again(container, monkeypatch):
+    directory = "/var/run/100%%"  # a name with two percent signs
+    serve_socket_in(container, directory)
+    monkeypatch.setenv("SV_DIR", container.path(directory))  # supervisord runs on the host's view
+    container.start_supervisord().wait_for_state("EXITED")
+    result = container.probe(env=dict(os.environ, SV_DIR=directory))
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_serverurl_that_becomes_unix_only_once_expanded_is_followed(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[supervisorctl]\nserverurl = %(ENV_SV_URL)s\n")
+    result = running.probe(env=dict(os.environ, SV_URL="unix:///var/run/supervisor.sock"))
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[unix_http_server]\n  file = /var/run/supervisor.sock\n  chmod = 0700\n",
+        "[unix_http_server]  ; the local socket\nfile = /var/run/supervisor.sock\n",
+    ],
+    ids=["indented-keys", "header-with-comment"],
+)
+def test_config_layout_supervisord_accepts_is_read(running, text):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile = /var/run/wrong.sock\n")
+    assert running.probe().code == 69  # the file is read: the test can fail
+    running.write("/etc/supervisor/supervisord.conf", text)
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_section_header_with_text_after_it_is_read_as_supervisor_reads_it(container):
+    """configparser takes "[NAME]" at the start of a line and ignores what
+    follows; the socket named is not the default, so reading it shows."""
+    container.write("/etc/supervisor/supervisord.conf",
+                    "[unix_http_server] and text after the header\nfile = /var/run/elsewhere.sock\n")
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        container.path("/var/run/elsewhere.sock")), result
+
+
+def test_a_later_included_file_overrides_starts_settings(container):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/zz-override.conf", "[program:start]\nautorestart = true\n")
+    assert "supervisord will restart it (autorestart=true)" in container.probe().first_line
+
+
+@pytest.mark.parametrize("spelling, phrase", [
+    ("1", "supervisord will restart it (autorestart=true)"), ("Yes", "supervisord will restart it (autorestart=true)"),
+    ("on", "supervisord will restart it (autorestart=true)"),
+    ("0", "will not restart it (autorestart=false)"), ("NO", "will not restart it (autorestart=false)"),
+    ("off", "will not restart it (autorestart=false)"),
+])
+def test_starts_autorestart_is_read_in_each_of_supervisors_spellings(container, spelling, phrase):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/conf.d/zz-override.conf", "[program:start]\nautorestart = %s\n" % spelling)
+    assert phrase in container.probe().first_line
+
+
+def test_relative_include_with_here_and_env_is_followed(container):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    os.makedirs(container.path("/etc/supervisor/programs"))
+    os.rename(container.path(PROGRAMS), container.path("/etc/supervisor/programs/sonic.ini"))
+    container.write("/etc/supervisor/supervisord.conf", main.replace(
+        "files = /etc/supervisor/conf.d/*.conf", "files = nothing/*.conf\n    %(here)s/%(ENV_RP_PROGRAMS)s/*.ini"))
+    env = dict(os.environ, RP_PROGRAMS="programs")
+    assert "will not restart it (autorestart=false)" in container.probe(env=env).first_line
+    env["RP_PROGRAMS"] = "elsewhere"
+    result = container.probe(env=env)
+    assert result.first_line == "not ready (exit 2): start exited with status 1"  # start's config not found: no claim
+
+
+@pytest.mark.parametrize("files, read", [(256, True), (257, False)])  # docs/design.md's figure
+def test_starts_settings_are_read_from_at_most_256_included_files(container, files, read):
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", main.replace(
+        "files = /etc/supervisor/conf.d/*.conf", "files = /etc/supervisor/conf.d/*.conf /etc/supervisor/more/*.conf"))
+    for n in range(56):  # the limit counts the files of both patterns: 1 + 56 here, the rest there
+        container.write("/etc/supervisor/conf.d/extra-%03d.conf" % n, "")
+    for n in range(files - 57):
+        container.write("/etc/supervisor/more/%03d.conf" % n, "")
+    first_line = container.probe().first_line
+    assert ("will not restart it (autorestart=false)" in first_line) == read, first_line
+
+
+def listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%(port)d\n", auth=""):
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    main = main.replace("[unix_http_server]\nfile=/var/run/supervisor.sock",
+                        "[inet_http_server]\nport=127.0.0.1:%d%s" % (port, auth))
+    main = main.replace("serverurl=unix:///var/run/supervisor.sock ; use a unix:// URL  for a unix socket", ctl % {"port": port})
+    container.write("/etc/supervisor/supervisord.conf", main)
+    container.serverurl = "http://127.0.0.1:%d" % port
+
+
+def test_supervisord_on_tcp_is_asked_at_its_serverurl(container):
+    listen_on_tcp_only(container, free_port())
+    container.start_supervisord().wait_for_state("EXITED")
+    assert not os.path.exists(container.path("/var/run/supervisor.sock"))
+    result = container.probe()
+    assert result.code == 0, result
+
+
+def test_inet_http_server_port_is_used_when_nothing_else_names_a_server(container):
+    listen_on_tcp_only(container, free_port(), ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe().code == 0
+
+
+def test_inet_http_server_port_without_a_host_means_this_machine(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", text.replace("port=127.0.0.1:%d" % port, "port=%d" % port))
+    result = container.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_tcp_credentials_are_sent(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, auth="\nusername=probe\npassword=s3cret",
+                       ctl="serverurl=http://127.0.0.1:%(port)d\nusername=probe\npassword=s3cret\n")
+    container.credentials = ("probe", "s3cret")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe().code == 0
+    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", text.replace("password=s3cret\n", "password=wrong\n"))
+    result = container.probe()
+    assert result.code == 69 and "HTTP 401" in result.first_line, result
+
+
+@pytest.mark.parametrize("flag", ["--serverurl", "-s"])
+def test_serverurl_flag_names_a_tcp_server(container, flag):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile=/var/run/nowhere.sock\n")
+    assert container.probe().code == 69
+    result = container.probe(flag, "http://127.0.0.1:%d" % port)
+    assert result.code == 0, result
+
+
+def test_serverurl_flag_names_a_unix_socket_under_the_root(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile=/var/run/nowhere.sock\n")
+    assert running.probe("--serverurl", "unix:///var/run/supervisor.sock").code == 0
+
+
+def test_serverurl_expands_environment_variables(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%%(ENV_RP_PORT)s\n")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe(env=dict(os.environ, RP_PORT=str(port))).code == 0
+    assert container.probe(env=dict(os.environ, RP_PORT=str(free_port()))).code == 69
+
+
+@pytest.mark.parametrize(
+    "url,address",
+    [
+        ("http://127.0.0.1", "http://127.0.0.1:80"),
+        ("http://[::1]:%(port)d", "http://[::1]:%(port)d"),
+        ("http://[::1]", "http://[::1]:80"),
+    ],
+    ids=["no-port-means-80", "ipv6-with-port", "ipv6-without-port"],
+)
+def test_serverurl_flag_reads_hosts_and_ports_as_supervisorctl_does(container, url, address):
+    """Nothing listens there: the first line names the address as read."""
+    port = free_port()
+    result = container.probe("--serverurl", url % {"port": port}, "--timeout", "5")
+    assert result.code == 69, result
+    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at %s: " % (
+        address % {"port": port})), result
+
+
+def test_serverurl_with_a_host_that_is_no_host_name_is_69(container):
+    result = container.probe("--serverurl", "http://%s:9001" % ("a" * 64))
+    assert result.code == 69, result
+    assert result.first_line == "not ready (exit 69): cannot ask supervisord at http://%s:9001: %r is not a host name" % (
+        "a" * 64, "a" * 64)
+
+
+def test_tcp_server_that_refuses_is_69_naming_its_url(container):
+    port = free_port()
+    result = container.probe("--serverurl", "http://127.0.0.1:%d" % port)
+    assert result.code == 69, result
+    assert result.first_line == "not ready (exit 69): cannot ask supervisord at http://127.0.0.1:%d: connection refused" % port
+
+
+# -- the include reader, fuzzed: any config text gives a verdict, never a traceback
+config_lines = st.lists(
+    st.sampled_from([
+        "[program:start]", "[include]", "[program:rsyslogd]", "files = conf.d/*.conf", "files = /etc/*/conf.d/*",
+        "files = %(here)s/../* %(ENV_HOME)s", "files = [", "autorestart = false", "autorestart=unexpected",
+        "exitcodes = 0,2", "exitcodes = x", "  continued", "dependent_startup_wait_for = a:running b",
+        "stdout_logfile = syslog", "stdout_syslog = true", "redirect_stderr = true", "key", "=", "[", "]", ";c", "#c",
+    ]) | st.text(max_size=30),
+    max_size=12,
+).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(main=config_lines, included=config_lines)
+def test_any_config_text_reads_to_settings_or_none(tmp_path_factory, main, included):
+    root = str(tmp_path_factory.mktemp("root"))
+    os.makedirs(os.path.join(root, "etc/supervisor/conf.d"))
+    with open(os.path.join(root, "etc/supervisor/supervisord.conf"), "w", errors="surrogateescape") as f:
+        f.write(main)
+    with open(os.path.join(root, "etc/supervisor/conf.d/a.conf"), "w", errors="surrogateescape") as f:
+        f.write(included)
+    parser = rp.read_config_as_supervisord(os.path.join(root, "etc/supervisor/supervisord.conf"), root)
+    settings_ = rp.program_settings(parser, "start")
+    assert settings_ is None or all(isinstance(v, str) for v in settings_.values())
+    if settings_ is not None:
+        info = {"state": rp.EXITED, "exitstatus": 2, "start": 1}
+        final, why = rp.will_not_change(info, settings_, lambda: "4.2.5")
+        assert final in (True, False, None)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(included=config_lines)
+def test_any_included_config_leaves_a_failed_start_at_exit_2_in_one_line(failed_start, included):
+    failed_start.write("/etc/supervisor/conf.d/zz.conf", included)
+    result = failed_start.probe()
+    assert result.code == 2, result
+    assert result.first_line.startswith("not ready (exit 2): start exited with status 1"), result
+    assert "Traceback" not in result.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=config_lines | st.lists(st.sampled_from([
+    "[program:start] ; a comment", "[supervisorctl]   # another", "    autorestart = false", "  exitcodes=1",
+    "\tfiles = a b", "key = value ; comment", "key = va;lue", "  ; indented comment", "[x]y]", "a:b=c",
+]), max_size=10).map("\n".join))
+def test_config_is_read_as_supervisors_own_parser_reads_it(text):
+    from supervisor.options import UnhosedConfigParser
+
+    parser = UnhosedConfigParser()  # [a]b]: its header ends at the first ] before Python 3.10, at the last since: so the probe's
+    try:
+        parser.read_string(text.replace("\r\n", "\n").replace("\r", "\n"))  # as supervisord reads a file
+    except Exception:  # supervisord would refuse it
+        return
+    theirs = {name: dict(parser.items(name, raw=True)) for name in parser.sections()}
+    assert rp.read_ini(text) == theirs
+
+
+@pytest.fixture(scope="module")
+def failed_start():
+    from fake_container import FakeContainer
+
+    container = FakeContainer()
+    container.write_start("exit 1")
+    container.start_supervisord().wait_for_state("EXITED")
+    yield container
+    container.destroy()
+
+
+def test_etc_supervisord_conf_is_used_alone_too(running):
+    running.wait_for_state("EXITED")
+    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/supervisor.sock ; absolute: under the root\n")
+    assert running.probe().code == 0
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
+    result = running.probe()
+    assert result.code == 69, result
+    assert running.path("/var/run/elsewhere.sock") in result.first_line
+
+
+def test_serverurl_beats_unix_http_server_file(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[unix_http_server]\nfile = /var/run/wrong.sock\n"
+        "[supervisorctl]\nserverurl = unix:///var/run/supervisor.sock\n",
+    )
+    assert running.probe().code == 0
+
+
+def test_config_without_a_socket_setting_means_the_default_socket(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[supervisord]\nnodaemon = true\n")  # read once, at its start
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_serverurl_neither_unix_nor_http_is_ignored(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
+        "[supervisorctl]\nserverurl = https://127.0.0.1:9001\n",
+    )
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_default_socket_without_any_config(running):
+    running.wait_for_state("EXITED")
+    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
+    assert running.probe().code == 0  # <root>/var/run/supervisor.sock
+
+
+def test_here_expands_to_the_config_directory(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[supervisorctl]\nserverurl = unix://%(here)s/../../var/run/supervisor.sock\n",
+    )
+    assert running.probe().code == 0
+
+
+def test_config_of_exactly_1_mib_is_read(running):
+    running.wait_for_state("EXITED")
+    text = "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
+    running.write("/etc/supervisor/supervisord.conf", text + ";" * (rp.CONFIG_LIMIT - len(text) - 1) + "\n")
+    assert os.path.getsize(running.path("/etc/supervisor/supervisord.conf")) == rp.CONFIG_LIMIT
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_config_with_bytes_that_are_not_utf8_is_still_read(running):
+    running.wait_for_state("EXITED")
+    path = running.path("/etc/supervisor/supervisord.conf")
+    with open(path, "rb") as f:
+        config = f.read()
+    with open(path, "wb") as f:
+        f.write(b"; caf\xe9, in Latin-1\n" + config)
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
+    shutil.rmtree(container.path("/etc/supervisor"))
+    container.write_hook("exit 7")
+    assert container.probe().code == 7
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "unix:///var/run/supervisor.sock  # same",
+        "unix:///var/run/supervisor.sock\t# after a tab",
+        "unix:///var/run/supervisor.sock ; a semicolon",
+        "unix:///var/run/odd#name.sock",
+        "unix:///var/run/odd;name.sock",
+    ],
+    ids=["hash", "tab-hash", "semicolon", "hash-inside", "semicolon-inside"],
+)
+def test_config_values_are_read_as_supervisor_reads_them(container, value):
+    """A comment after a value ('#' or ';' after blank space) is not part of
+    it; the same characters inside a value are. Checked against supervisor's
+    own parser; the socket path shows in the message, as none is listening."""
+    from supervisor.options import UnhosedConfigParser
+
+    text = "[supervisorctl]\nserverurl = %s\n" % value
+    parser = UnhosedConfigParser()
+    parser.read_string(text)
+    socket_path = container.path(parser.get("supervisorctl", "serverurl")[len("unix://"):])
+    container.write("/etc/supervisor/supervisord.conf", text)
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
+
+
+def test_huge_config_file_is_not_read_whole(container):
+    with open(container.path("/etc/supervisor/supervisord.conf"), "a") as f:
+        f.write(";" + "x" * rp.CONFIG_LIMIT + "\n")
+    result = container.probe()
+    assert result.code == 69, result
+    assert "is larger than 1048576 bytes" in result.first_line
