@@ -29,18 +29,22 @@ __version__ = "1.0.0"
 # Exit codes: the contract with kubelet, the upgrade controller and hook authors.
 # Each line is a row of EXIT_CODES, in order: --help's list, the README's
 # table and the tests all read that table.
-EXIT_CODES = []  # (shown, code, meaning)
+EXIT_CODES = []  # (code, shown, meaning): shown is how --help and the README name it
 
 
 def exit_code(code, meaning, shown=None):
-    EXIT_CODES.append((shown or str(code), code, meaning))
+    """A row of EXIT_CODES; returns the code (a range of codes: the range)."""
+    if isinstance(code, range):
+        EXIT_CODES.append((code.start, "%d-%d" % (code.start, code.stop - 1), meaning))
+    else:
+        EXIT_CODES.append((code, shown or str(code), meaning))
     return code
 
 
 EXIT_READY = exit_code(0, "ready")
 EXIT_HOOK_CRASHED = exit_code(1, "the hook exited 1 (an uncaught Python exception's code)")
 EXIT_NOT_STARTED = exit_code(2, "the start program has not exited with status 0 (--program: NAME is not RUNNING)")
-HOOK_CODES = range(exit_code(3, "the hook's own codes, passed through", shown="3-63"), 64)
+HOOK_CODES = exit_code(range(3, 64), "the hook's own codes, passed through")
 EXIT_USAGE = exit_code(64, "bad command line or environment value")
 EXIT_SUPERVISOR = exit_code(69, "supervisord is configured but cannot be asked")
 EXIT_INTERNAL = exit_code(70, "internal error of the probe")
@@ -78,7 +82,7 @@ def env_var(name, meaning):
     return name
 
 
-ENV_ROOT = env_var("READINESS_PROBE_ROOT", "the root, when --root is not given")
+ENV_ROOT = env_var("READINESS_PROBE_ROOT", "the root, when --root is not given (set for the hook)")
 ENV_CONFIG = env_var("READINESS_PROBE_CONFIG", "supervisord's config, when -c is not given (passed on to the hook)")
 ENV_TIMEOUT = env_var("READINESS_PROBE_TIMEOUT", "the deadline in seconds, when --timeout is not given")
 ENV_PYTHON = env_var("READINESS_PROBE_PYTHON", "read by readiness_probe.sh: the python3 to run")
@@ -417,7 +421,7 @@ class Supervisor(object):
         self.credentials = credentials
         self.config = config
         self.root = root
-        self.read = None  # (deadline, parser): its config, once read (see config_read)
+        self.parsed = None  # (deadline, parser): its config, once read (see config_read)
 
     def __str__(self):
         return self.url() if isinstance(self.address, tuple) else self.address
@@ -434,9 +438,9 @@ class Supervisor(object):
         read once by a run's deadline: start's settings, its dependencies'
         commands, the listener and the pidfile come from one read. Only the
         failure path and --json ask for it."""
-        if self.read is None or self.read[0] != deadline:
-            self.read = (deadline, read_config_as_supervisord(self.config, self.root, deadline))
-        return self.read[1]
+        if self.parsed is None or self.parsed[0] != deadline:
+            self.parsed = (deadline, read_config_as_supervisord(self.config, self.root, deadline))
+        return self.parsed[1]
 
 
 def find_supervisor(opts, deadline=None):
@@ -1009,10 +1013,11 @@ def not_running(server, why, pidless=False):
     written its pidfile yet (it opens its socket first, then writes it).
     Elsewhere /proc is not the container's: without a pidfile, supervisord
     may be reading its config."""
-    pid = supervisord_process() if own_view(server.root) else None
+    seen = own_view(server.root)
+    pid = supervisord_process() if seen else None
     if pid is not None:
         return "supervisord is running (pid %d) but not listening %%s" % pid
-    if own_view(server.root):
+    if seen:
         why += ", and no supervisord process"
     elif pidless:
         return "supervisord is not running, or has not yet written its pidfile (%s): nothing listens %%s" % why
@@ -1330,22 +1335,28 @@ def dependency_processes(name, supervisor, deadline, asked):
     BAD_NAME) from all of supervisord's processes, those of group NAME
     (numprocs) or named NAME in a [group:]; [] when there are none; None when
     supervisord's answers make no sense. `asked` keeps this run's answers
-    by name (None for all processes): supervisord is asked each once."""
+    by name, and all processes under ALL_PROCESSES: within one judgement of
+    start, supervisord is asked about each once, so its parts agree."""
     if name not in asked:
         asked[name] = processes_named(name, supervisor, deadline, asked)
     return asked[name]
 
 
+ALL_PROCESSES = None  # asked's key for getAllProcessInfo's answer: no program is named None
+
+
 def processes_named(name, supervisor, deadline, asked):
+    """Ask supervisord for NAME's processes: getProcessInfo, else (NAME is a
+    group, or a name in a [group:]) from getAllProcessInfo, asked once."""
     info = ask_or_none(supervisor, "supervisor.getProcessInfo", [name], deadline)
     if isinstance(info, dict):
         processes = [info]
     elif isinstance(info, tuple) and info[1] == FAULT_BAD_NAME:
-        if None not in asked:
-            asked[None] = ask_or_none(supervisor, "supervisor.getAllProcessInfo", [], deadline)
-        if not isinstance(asked[None], list):
+        if ALL_PROCESSES not in asked:
+            asked[ALL_PROCESSES] = ask_or_none(supervisor, "supervisor.getAllProcessInfo", [], deadline)
+        if not isinstance(asked[ALL_PROCESSES], list):
             return None
-        processes = [p for p in asked[None] if isinstance(p, dict) and name in (p.get("group"), p.get("name"))]
+        processes = [p for p in asked[ALL_PROCESSES] if isinstance(p, dict) and name in (p.get("group"), p.get("name"))]
     else:
         return None
     if not all(isinstance(p, dict) and is_int(p.get("state")) for p in processes):
@@ -2525,9 +2536,10 @@ def help_text():
     import textwrap
     values = {"hook": HOOK_PATH, "configs": " and ".join(CONFIG_PATHS), "timeout": DEFAULT_TIMEOUT,
               "interval": DEFAULT_INTERVAL, "ENV_ROOT": ENV_ROOT, "ENV_CONFIG": ENV_CONFIG, "ENV_TIMEOUT": ENV_TIMEOUT}
-    flags = [("%s %s" % (flag, value) if value else flag) + (", %s %s" % (alias, value) if alias and value else
-                                                             ", %s" % alias if alias else "")
-             for flag, alias, value, _ in FLAGS]
+    def spelled(flag, alias, value):  # "--configuration FILE, -c FILE", "--help, -h"
+        return ", ".join(name + (" " + value if value else "") for name in (flag, alias) if name)
+
+    flags = [spelled(flag, alias, value) for flag, alias, value, _ in FLAGS]
 
     def listing(rows, width):
         lines = []
@@ -2542,7 +2554,7 @@ def help_text():
 
     return USAGE % dict(values, flags=listing([(name, row[3] % values) for name, row in zip(flags, FLAGS)], 19),
                         environment=listing(ENVIRONMENT, 29),
-                        exit_codes=listing([(shown, meaning) for shown, _, meaning in EXIT_CODES], 6))
+                        exit_codes=listing([(shown, meaning) for _, shown, meaning in EXIT_CODES], 6))
 
 
 def main(argv=None, as_program=False):

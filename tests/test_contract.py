@@ -21,17 +21,17 @@ def readme_table(heading):
 
 def test_readme_exit_codes_are_the_table_in_the_code():
     documented = readme_table("Exit codes")
-    assert documented == [shown.replace("-", "\u2013") for shown, _, _ in rp.EXIT_CODES]  # 3–63, an en dash
+    assert documented == [shown.replace("-", "\u2013") for _, shown, _ in rp.EXIT_CODES]  # 3–63, an en dash
 
 
 def test_every_exit_constant_is_a_row_of_the_table():
     constants = {name: getattr(rp, name) for name in dir(rp) if name.startswith("EXIT_") and name != "EXIT_CODES"}
-    codes = [code for _, code, _ in rp.EXIT_CODES]
+    codes = [code for code, _, _ in rp.EXIT_CODES]
     assert len(set(codes)) == len(codes), codes
     assert set(constants.values()) | {rp.HOOK_CODES.start} == set(codes), constants
     assert len(set(constants.values())) == len(constants), constants  # one name for each code
     assert (rp.HOOK_CODES.start, rp.HOOK_CODES.stop - 1) == (3, 63)
-    assert [shown for shown, code, _ in rp.EXIT_CODES if shown != str(code)] == ["3-63", "128+N"]
+    assert [shown for code, shown, _ in rp.EXIT_CODES if shown != str(code)] == ["3-63", "128+N"]
 
 
 def test_launcher_exit_code_matches_the_constant():

@@ -134,7 +134,7 @@ def test_help_shows_flags_and_exit_codes(container):
     assert [line.split()[0] for line in environment.splitlines() if not line.startswith("    ")] == [
         name for name, _ in rp.ENVIRONMENT]
     assert [line.split()[0] for line in codes.splitlines() if not line.startswith("    ")] == [
-        shown for shown, _, _ in rp.EXIT_CODES]
+        shown for _, shown, _ in rp.EXIT_CODES]
     for _, _, meaning in rp.EXIT_CODES:  # each meaning whole, however it is wrapped
         assert " ".join(meaning.split()) in " ".join(codes.split())
 
