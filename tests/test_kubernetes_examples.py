@@ -3,8 +3,8 @@ the newest Kubernetes release that kubernetes-validate ships, whose containers
 run the probe as a startupProbe and as a readinessProbe, never as a
 livenessProbe, and let it finish within its own deadline.
 
-kubelet does not kill an exec probe that outlives timeoutSeconds, so the probe
-bounds itself (--timeout, READINESS_PROBE_TIMEOUT, default 0.8 s); that
+At timeoutSeconds containerd kills the probe's own process, not its hook, so
+the probe bounds itself (--timeout, READINESS_PROBE_TIMEOUT, default 0.8 s); that
 deadline starts after the interpreter has, and must end before timeoutSeconds.
 """
 
