@@ -30,7 +30,7 @@ shift every span after it).
 Figures: every measured time or size is produced by a command its own block
 (paragraph, list item, table, code block) names, or dated with the machine
 it was measured on there (a table by the sentence before it); settings and
-limits are listed in SETTINGS (test_figures_*)."""
+limits are listed in SETTINGS (test_every_figure_is_dated_or_produced_by_a_command)."""
 
 import os
 import re
