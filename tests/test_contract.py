@@ -6,8 +6,10 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 import readiness_probe as rp
-from fake_container import LAUNCHER, REPO, WITHOUT_CTYPES, run_caller, run_probe
+from fake_container import LAUNCHER, REPO, WITHOUT_CTYPES, documented_outcome, run_caller, run_probe
 
 README = open(os.path.join(REPO, "README.md")).read()
 
@@ -146,3 +148,34 @@ def test_launcher_without_the_module_beside_it_is_70(tmp_path):
 def test_readme_longest_seconds_matches_the_constant():
     assert "at most %d (a week)" % rp.MAX_SECONDS in README
     assert rp.MAX_SECONDS == 7 * 24 * 3600
+
+
+@pytest.mark.parametrize("code, output, documented", [
+    (0, b"ready: start exited with status 0; no hook\n", True),
+    (0, b"featured is RUNNING\n", True),  # --program
+    (0, b"sh: 0: getcwd() failed: No such file or directory\nready: start exited with status 0; no hook\n", True),
+    (0, b"", False),
+    (0, b"error: boom\n", False),
+    (0, b'{"ready": true, "code": 0, "by": "probe", "reason": "oops"}\n', False),
+    (0, b'{"ready": true, "code": 2, "by": "probe", "reason": "ready: x"}\n', False),
+    (2, b"ready: start exited with status 0; no hook\n", False),
+    (2, b"not ready (exit 69): cannot ask supervisord at /s.sock: no such socket\n", False),
+    (5, b"not ready (exit 5): hook exited 5\n", True),
+    (5, b"not ready (exit 5): start is RUNNING; no hook run\n", False),  # only the hook gives 3-63
+    (65, b"not ready (exit 65): --root '/x' is not a directory\n", False),  # in no row
+    (99, b"not ready (exit 99): hook exited 99 (the hook's own code, not the probe's)\n", True),
+    (70, b'not ready (exit 70): internal error\n  File "readiness_probe.py", line 3\nValueError\n', False),
+    (3, b"2026-12-02T14:08:49+0000 not ready (exit 4): hook exited 4\n"
+        b"2026-12-02T14:08:50+0000 not ready (exit 3): hook exited 3\n"
+        b"2026-12-02T14:08:50.123+00:00 ready: a line of the hook's own\n", True),  # --wait: the last verdict
+    (0, b"2026-12-02T14:08:49+0000 not ready (exit 4): hook exited 4\n", False),
+])
+def test_the_outcome_check_takes_only_what_the_table_allows(code, output, documented):
+    """The check every probe run of the fixtures passes through: a planted
+    outcome the contract does not allow fails it."""
+    try:
+        documented_outcome(code, output)
+    except AssertionError:
+        assert not documented, output
+    else:
+        assert documented, output
