@@ -285,6 +285,21 @@ def test_exit_code_listed_in_exitcodes_is_final_under_autorestart_unexpected(con
     assert "will not restart it (exit status 3 is in exitcodes=0,3): this will not change by itself" in result.first_line
 
 
+@pytest.mark.parametrize("settings,why", [
+    ({"autorestart": "true"}, "autorestart=true"),
+    ({"autorestart": "unexpected", "exitcodes": "0,3"}, "exit status 1 is not in exitcodes=0,3"),
+])
+def test_start_that_exited_non_zero_is_not_final_when_supervisord_will_restart_it(container, settings, why):
+    container.edit_program("start", **settings)
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}):
+        result = container.probe("--socket", "/var/run/fake.sock")
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert result.first_line.startswith(
+        "not ready (exit 2): start exited with status 1; supervisord will restart it (%s); " % why), result
+    assert "will not change by itself" not in result.first_line, result
+    assert record["start"]["final"] is False, record
+
+
 @pytest.mark.parametrize("version,final", [("3.4.0", True), ("4.2.5", False)])
 def test_default_exitcodes_are_those_of_the_supervisord_asked(container, version, final):
     container.edit_program("start", autorestart="unexpected")  # exitcodes unset: 0,2 before 4.0, 0 since
