@@ -11,7 +11,10 @@ from fake_container import FakeContainer  # noqa: E402
 # The fixtures that make a fake container, whose supervisord is a real one
 # (FAKE_SUPERVISORD_PYTHON's, an older one, in the supervisord425 and
 # supervisord34 environments): a test using one is marked `supervisord`.
-SUPERVISORD_FIXTURES = {"container", "running", "ready", "ready_container", "failed_start"}
+# `printed` is tests/test_docs.py's: its scenarios make fake containers of
+# their own. A test that starts supervisord otherwise (fixtures/try_hook.py
+# in a subprocess) carries the mark itself.
+SUPERVISORD_FIXTURES = {"container", "running", "ready", "ready_container", "failed_start", "printed"}
 
 
 def pytest_configure(config):

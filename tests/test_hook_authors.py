@@ -158,6 +158,7 @@ def case(out, heading):
     return out.split("\n" + heading, 1)[1].split("\n\n", 1)[0].split("\n")[1:]
 
 
+@pytest.mark.supervisord  # fixtures/try_hook.py starts one
 def test_try_hook_runs_a_hook_through_the_cases_that_matter():
     code, out, root = try_hook(os.path.join(EXAMPLE_HOOKS, "feature_ready.sh"))
     assert code == 0, out
@@ -169,6 +170,7 @@ def test_try_hook_runs_a_hook_through_the_cases_that_matter():
     assert case(out, "== 6.") == [START_FAILED, case(out, "== 6.")[-1]], out  # the hook did not run
 
 
+@pytest.mark.supervisord  # fixtures/try_hook.py starts one
 @pytest.mark.parametrize(
     "template,not_ready",
     [("feature_ready.sh", "featured: no ready flag at %s/var/run/featured/ready yet"),
@@ -200,6 +202,7 @@ print(s.makefile().read().strip())' "$sock" 2>/dev/null) || { echo "featured: no
 """
 
 
+@pytest.mark.supervisord  # fixtures/try_hook.py starts one
 def test_try_hook_gives_the_hook_its_socket_its_programs_and_the_launcher(tmp_path):
     (tmp_path / "hook").write_text(SOCKET_HOOK % sys.executable)
     (tmp_path / "hook").chmod(0o755)
@@ -244,6 +247,7 @@ def transcript_pattern(lines):
     return pattern
 
 
+@pytest.mark.supervisord  # fixtures/try_hook.py starts one
 def test_hook_guides_transcript_of_trying_a_hook_is_what_it_prints():
     section = HOOK_GUIDE.split("\n## Trying a hook\n", 1)[1].split("\n#", 1)[0]
     block = section.split("\n```\n$ tox -e hook -- ", 1)[1].split("\n```\n", 1)[0].split("\n")
