@@ -1,7 +1,8 @@
 """supervisord as the tests script it, for what a real one does not do on
 demand: a Unix socket server that answers with canned bytes (broken,
 hostile, slow) or accepts and never answers; XML-RPC answers and faults;
-a scripted supervisord of given programs and states; answers by method."""
+a scripted supervisord of given programs and states; answers by method;
+one with no start program, and the config it stands for."""
 
 import os
 import socket
@@ -142,6 +143,11 @@ def process(state, exitstatus=0, start=1, spawnerr=""):
             "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}
 
 
+def grouped_start(group, state, exitstatus):
+    return {"name": "start", "group": group, "state": state, "statename": rp.STATE_NAMES[state],
+            "exitstatus": exitstatus, "spawnerr": "", "stdout_logfile": "", "stderr_logfile": ""}
+
+
 def answers_by_method(answers):
     """A server's answer to each XML-RPC method; a fault to any other."""
     def answer(request):
@@ -154,3 +160,17 @@ def answers_by_method(answers):
 
 # getProcessInfo("start")'s answer once start has exited 0
 EXITED_ZERO = {"name": "start", "group": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
+
+
+def without_start(request):
+    """A supervisord with no program start, in a group or not."""
+    if b"supervisor.getAllProcessInfo" in request:
+        return xmlrpc_answer([dict(EXITED_ZERO, name="featured", group="featured")])
+    return xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")
+
+
+def no_start_in_the_config(container):
+    """The config of the supervisord without_start stands for: one without
+    [program:start] (one with it is an update in progress: see test_finding_supervisord.py)."""
+    path = "/etc/supervisor/conf.d/supervisord.conf"
+    container.write(path, open(container.path(path)).read().replace("[program:start]", "[program:init]"))

@@ -1,7 +1,8 @@
 """Asking supervisord, as supervisorctl would: the XML-RPC request and its
 credentials, and what the answers mean: supervisord's faults (BAD_NAME: no
 start program), answers that are not supervisord's or are hostile (69, one
-line, never a traceback), sockets that are missing, stale or no socket (69),
+line, never a traceback), sockets that are missing, stale, not for the
+probe's user or no socket (69),
 and a supervisord that is too slow (124, within the deadline)."""
 
 import os
@@ -12,7 +13,11 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import run_caller
-from fake_supervisord import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import (
+    MisbehavingServer, answers_by_method, grouped_start, http_answer, no_start_in_the_config, untyped_strings, without_start,
+    xmlrpc_answer, xmlrpc_fault,
+)
+from nobody import as_nobody, needs_a_launcher_nobody_can_run
 
 EXITED_ZERO = {"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
 
@@ -95,25 +100,21 @@ def test_stale_socket_is_69(running):
     assert "connection refused" in result.first_line
 
 
+@needs_a_launcher_nobody_can_run
+def test_socket_permission_denied_is_69(running):
+    running.wait_for_state("EXITED")
+    os.chmod(running.root, 0o755)  # nobody may walk the root, not use the 0700 socket
+    env = dict(os.environ, READINESS_PROBE_PYTHON="/usr/bin/python3")  # readable by nobody
+    result = running.probe(env=env, preexec_fn=as_nobody)
+    assert result.code == 69, result
+    assert "Permission denied" in result.first_line
+
+
 def test_other_supervisord_fault_is_69(container):
     with MisbehavingServer(socket_in(container), xmlrpc_fault(6, "SHUTDOWN_STATE")):
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.code == 69, result
     assert "fault 6: SHUTDOWN_STATE" in result.first_line
-
-
-def without_start(request):
-    """A supervisord with no program start, in a group or not."""
-    if b"supervisor.getAllProcessInfo" in request:
-        return xmlrpc_answer([dict(EXITED_ZERO, name="featured", group="featured")])
-    return xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")
-
-
-def no_start_in_the_config(container):
-    """The config of the supervisord without_start stands for: one without
-    [program:start] (one with it is an update in progress: see test_finding_supervisord.py)."""
-    path = "/etc/supervisor/conf.d/supervisord.conf"
-    container.write(path, open(container.path(path)).read().replace("[program:start]", "[program:init]"))
 
 
 def test_bad_name_fault_skips_the_check(container):
@@ -123,14 +124,6 @@ def test_bad_name_fault_skips_the_check(container):
     assert result.code == 0, result
     assert result.first_line == "ready: no start program; no hook"
     assert len(server.requests) == 2  # getProcessInfo("start"), then all of them: start may be in a group
-
-
-def test_hook_runs_when_there_is_no_start_program(container):
-    no_start_in_the_config(container)
-    container.write_hook("echo 'feature down'; exit 7")
-    with MisbehavingServer(socket_in(container), without_start):
-        result = container.probe("--socket", "/var/run/fake.sock")
-    assert result.text == "not ready (exit 7): hook exited 7\nfeature down\n", result
 
 
 METHOD_RESPONSE = "<?xml version='1.0'?><methodResponse>%s</methodResponse>"
@@ -189,6 +182,16 @@ def test_answer_that_is_not_supervisord_is_69(container, answer, first_line):
     assert result.code == 69, result
     assert result.first_line == "not ready (exit 69): " + first_line.format(sock=socket_in(container)), result
     assert "Traceback" not in result.text
+
+
+def test_answer_for_all_processes_that_is_not_a_list_is_69(container):
+    answers = answers_by_method({
+        "supervisor.getProcessInfo": xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start"),
+        "supervisor.getAllProcessInfo": xmlrpc_answer(grouped_start("a", rp.EXITED, 0)),
+    })
+    with MisbehavingServer(container.path("/var/run/fake.sock"), answers):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == "not ready (exit 69): supervisord's answer for its processes is not a list\n", result
 
 
 @pytest.mark.parametrize("tag", ["int", "i4", "i8"])

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import readiness_probe as rp
 from fake_container import CONFIG, PROGRAMS, SOCKET, run_probe
+from nobody import needs_nobody, run_limited
 
 READY = "ready: start exited with status 0; no hook\n"
 NO_CONFIG_FOUND = ("not ready (exit 69): supervisord is installed (%s) but no config was found at"
@@ -83,6 +84,17 @@ def test_configuration_that_is_a_directory_is_69(container):
     result = container.probe("-c", "/etc/supervisor")
     assert result.text == "not ready (exit 69): not a file: %s (named by --configuration)\n" % (
         container.path("/etc/supervisor")), result
+
+
+@needs_nobody
+def test_config_the_probe_cannot_read_is_69_in_one_line(bare_root):
+    config = os.path.join(bare_root, "root/etc/supervisord.conf")
+    os.makedirs(os.path.dirname(config))
+    with open(config, "w") as f:
+        f.write("[unix_http_server]\nfile = /var/run/supervisor.sock\n")
+    os.chmod(config, 0)
+    code, output, _ = run_limited(bare_root, {}, as_nobody=True)
+    assert (code, output) == (69, "not ready (exit 69): cannot read %s: Permission denied\n" % config)
 
 
 @pytest.mark.parametrize("program", ["/usr/bin/supervisord", "/usr/local/bin/supervisord", "/usr/sbin/supervisord",
