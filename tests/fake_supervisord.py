@@ -138,6 +138,21 @@ def scripted_supervisord(container, programs, version="4.3.0", groups=None):
     return MisbehavingServer(container.path("/var/run/fake.sock"), answer)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%(port)d\n", auth=""):
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    main = main.replace("[unix_http_server]\nfile=/var/run/supervisor.sock",
+                        "[inet_http_server]\nport=127.0.0.1:%d%s" % (port, auth))
+    main = main.replace("serverurl=unix:///var/run/supervisor.sock ; use a unix:// URL  for a unix socket", ctl % {"port": port})
+    container.write("/etc/supervisor/supervisord.conf", main)
+    container.serverurl = "http://127.0.0.1:%d" % port
+
+
 def process(state, exitstatus=0, start=1, spawnerr=""):
     return {"state": state, "statename": rp.STATE_NAMES.get(state, "UNKNOWN"), "exitstatus": exitstatus, "start": start,
             "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}

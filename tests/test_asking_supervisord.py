@@ -14,8 +14,8 @@ import pytest
 import readiness_probe as rp
 from fake_container import run_caller
 from fake_supervisord import (
-    MisbehavingServer, answers_by_method, grouped_start, http_answer, no_start_in_the_config, untyped_strings, without_start,
-    xmlrpc_answer, xmlrpc_fault,
+    MisbehavingServer, answers_by_method, free_port, grouped_start, http_answer, listen_on_tcp_only, no_start_in_the_config,
+    untyped_strings, without_start, xmlrpc_answer, xmlrpc_fault,
 )
 from nobody import as_nobody, needs_a_launcher_nobody_can_run
 
@@ -65,6 +65,20 @@ def test_username_without_password_sends_an_empty_password(container):
     with MisbehavingServer(socket_in(container), xmlrpc_answer(EXITED_ZERO)) as server:
         assert container.probe().code == 0
     assert b"\r\nAuthorization: Basic cHJvYmU6\r\n" in server.requests[0]  # base64 of "probe:"
+
+
+def test_tcp_credentials_are_sent(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, auth="\nusername=probe\npassword=s3cret",
+                       ctl="serverurl=http://127.0.0.1:%(port)d\nusername=probe\npassword=s3cret\n")
+    container.credentials = ("probe", "s3cret")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe().code == 0
+    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", text.replace("password=s3cret\n", "password=wrong\n"))
+    result = container.probe()
+    assert result.code == 69 and "HTTP 401" in result.first_line, result
 
 
 def answer_of_size(size):
