@@ -2,8 +2,10 @@
 demand: a Unix socket server that answers with canned bytes (broken,
 hostile, slow) or accepts and never answers; XML-RPC answers and faults;
 a scripted supervisord of given programs and states; answers by method;
-one with no start program, and the config it stands for."""
+one with no start program, and the config it stands for; a socket whose
+listen queue is full; a resolver that never answers."""
 
+import contextlib
 import os
 import socket
 import threading
@@ -189,3 +191,43 @@ def no_start_in_the_config(container):
     [program:start] (one with it is an update in progress: see test_finding_supervisord.py)."""
     path = "/etc/supervisor/conf.d/supervisord.conf"
     container.write(path, open(container.path(path)).read().replace("[program:start]", "[program:init]"))
+
+
+@contextlib.contextmanager
+def listen_queue_full(path):
+    """A Unix socket at path that never accepts, its listen queue filled
+    until connect() is refused for want of room; removed on leaving."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(0)  # and never accepts
+    waiting = []
+    try:
+        while True:  # fill the queue until connect() is refused for want of room
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.setblocking(False)
+            waiting.append(client)
+            try:
+                client.connect(path)
+            except BlockingIOError:
+                break
+        yield
+    finally:
+        for sock in waiting + [server]:
+            sock.close()
+        os.unlink(path)
+
+
+# A probe run by fake_container.run_caller whose resolver never answers a
+# host name (numeric hosts are looked up as ever): no name server is needed.
+UNANSWERED_LOOKUP = """
+import _socket, sys, threading
+sys.path[0] = sys.argv.pop(1)
+numeric_only = _socket.getaddrinfo
+def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+    if flags & _socket.AI_NUMERICHOST:
+        return numeric_only(host, port, family, type, proto, flags)
+    threading.Event().wait()  # a resolver that never answers
+_socket.getaddrinfo = getaddrinfo
+import readiness_probe
+sys.exit(readiness_probe.main())
+"""

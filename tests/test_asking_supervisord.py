@@ -6,7 +6,6 @@ probe's user or no socket (69),
 and a supervisord that is too slow (124, within the deadline)."""
 
 import os
-import socket
 from xmlrpc.client import Fault, dumps
 
 import pytest
@@ -14,8 +13,8 @@ import pytest
 import readiness_probe as rp
 from fake_container import run_caller
 from fake_supervisord import (
-    MisbehavingServer, answers_by_method, free_port, grouped_start, http_answer, listen_on_tcp_only, no_start_in_the_config,
-    untyped_strings, without_start, xmlrpc_answer, xmlrpc_fault,
+    UNANSWERED_LOOKUP, MisbehavingServer, answers_by_method, free_port, grouped_start, http_answer, listen_on_tcp_only,
+    listen_queue_full, no_start_in_the_config, untyped_strings, without_start, xmlrpc_answer, xmlrpc_fault,
 )
 from nobody import as_nobody, needs_a_launcher_nobody_can_run
 
@@ -225,20 +224,6 @@ def test_supervisord_that_never_answers_is_124_within_the_deadline(container):
     assert result.elapsed < 0.5 + 5  # a generous bound: interpreter start on a loaded machine
 
 
-UNANSWERED_LOOKUP = """
-import _socket, sys, threading
-sys.path[0] = sys.argv.pop(1)
-numeric_only = _socket.getaddrinfo
-def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
-    if flags & _socket.AI_NUMERICHOST:
-        return numeric_only(host, port, family, type, proto, flags)
-    threading.Event().wait()  # a resolver that never answers
-_socket.getaddrinfo = getaddrinfo
-import readiness_probe
-sys.exit(readiness_probe.main())
-"""
-
-
 def test_host_name_whose_lookup_never_ends_is_124_within_the_deadline(container):
     """The resolver is made to hang: no name server is needed to test it."""
     code, output = run_caller(UNANSWERED_LOOKUP, "--root", container.root, "--serverurl", "http://supervisor.example:9001",
@@ -270,23 +255,8 @@ def test_untyped_values_are_strings(container, value, first_line):
 
 def test_full_listen_queue_is_a_slow_supervisord_not_a_missing_one(container):
     path = container.path("/var/run/busy.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(0)  # and never accepts
-    waiting = []
-    try:
-        while True:  # fill the queue until connect() is refused for want of room
-            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            client.setblocking(False)
-            waiting.append(client)
-            try:
-                client.connect(path)
-            except BlockingIOError:
-                break
+    with listen_queue_full(path):
         result = container.probe("--socket", "/var/run/busy.sock", "--timeout", "0.5")
-    finally:
-        for sock in waiting + [server]:
-            sock.close()
     assert result.text == ("not ready (exit 124): supervisord at %s did not accept the connection within the deadline"
                            " (its listen queue is full)\n" % path), result
     assert result.elapsed >= 0.5, result
