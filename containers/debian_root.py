@@ -21,6 +21,7 @@ build of that release removes).
 prints their paths.
 """
 
+import configparser
 import glob
 import hashlib
 import inspect
@@ -38,7 +39,16 @@ RELEASES = ("bookworm", "bullseye", "trixie")
 
 # Debian's supervisor is 4.2.2 on bullseye, 4.2.5 on bookworm and trixie.
 PACKAGES = ("supervisor", "rsyslog", "procps", "python3-toposort")
-LISTENER = "supervisord-dependent-startup==1.4.0"
+
+
+def listener_pin():
+    """The listener's pin, written once: tox.ini's [pins] dependent_startup."""
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(os.path.join(TOP, "tox.ini"))
+    return tox.get("pins", "dependent_startup")
+
+
+LISTENER = listener_pin()
 
 CONF_D = """\
 ; The container's own programs, laid out as in a SONiC container: the

@@ -1,8 +1,11 @@
 """supervisord as the tests script it, for what a real one does not do on
 demand: a Unix socket server that answers with canned bytes (broken,
 hostile, slow) or accepts and never answers; XML-RPC answers and faults;
-a scripted supervisord of given programs and states; answers by method."""
+a scripted supervisord of given programs and states; answers by method;
+one with no start program, and the config it stands for; a socket whose
+listen queue is full; a resolver that never answers."""
 
+import contextlib
 import os
 import socket
 import threading
@@ -137,9 +140,29 @@ def scripted_supervisord(container, programs, version="4.3.0", groups=None):
     return MisbehavingServer(container.path("/var/run/fake.sock"), answer)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%(port)d\n", auth=""):
+    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    main = main.replace("[unix_http_server]\nfile=/var/run/supervisor.sock",
+                        "[inet_http_server]\nport=127.0.0.1:%d%s" % (port, auth))
+    main = main.replace("serverurl=unix:///var/run/supervisor.sock ; use a unix:// URL  for a unix socket", ctl % {"port": port})
+    container.write("/etc/supervisor/supervisord.conf", main)
+    container.serverurl = "http://127.0.0.1:%d" % port
+
+
 def process(state, exitstatus=0, start=1, spawnerr=""):
     return {"state": state, "statename": rp.STATE_NAMES.get(state, "UNKNOWN"), "exitstatus": exitstatus, "start": start,
             "spawnerr": spawnerr, "stdout_logfile": "", "stderr_logfile": ""}
+
+
+def grouped_start(group, state, exitstatus):
+    return {"name": "start", "group": group, "state": state, "statename": rp.STATE_NAMES[state],
+            "exitstatus": exitstatus, "spawnerr": "", "stdout_logfile": "", "stderr_logfile": ""}
 
 
 def answers_by_method(answers):
@@ -154,3 +177,57 @@ def answers_by_method(answers):
 
 # getProcessInfo("start")'s answer once start has exited 0
 EXITED_ZERO = {"name": "start", "group": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
+
+
+def without_start(request):
+    """A supervisord with no program start, in a group or not."""
+    if b"supervisor.getAllProcessInfo" in request:
+        return xmlrpc_answer([dict(EXITED_ZERO, name="featured", group="featured")])
+    return xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")
+
+
+def no_start_in_the_config(container):
+    """The config of the supervisord without_start stands for: one without
+    [program:start] (one with it is an update in progress: see test_finding_supervisord.py)."""
+    path = "/etc/supervisor/conf.d/supervisord.conf"
+    container.write(path, open(container.path(path)).read().replace("[program:start]", "[program:init]"))
+
+
+@contextlib.contextmanager
+def listen_queue_full(path):
+    """A Unix socket at path that never accepts, its listen queue filled
+    until connect() is refused for want of room; removed on leaving."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(0)  # and never accepts
+    waiting = []
+    try:
+        while True:  # fill the queue until connect() is refused for want of room
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.setblocking(False)
+            waiting.append(client)
+            try:
+                client.connect(path)
+            except BlockingIOError:
+                break
+        yield
+    finally:
+        for sock in waiting + [server]:
+            sock.close()
+        os.unlink(path)
+
+
+# A probe run by fake_container.run_caller whose resolver never answers a
+# host name (numeric hosts are looked up as ever): no name server is needed.
+UNANSWERED_LOOKUP = """
+import _socket, sys, threading
+sys.path[0] = sys.argv.pop(1)
+numeric_only = _socket.getaddrinfo
+def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+    if flags & _socket.AI_NUMERICHOST:
+        return numeric_only(host, port, family, type, proto, flags)
+    threading.Event().wait()  # a resolver that never answers
+_socket.getaddrinfo = getaddrinfo
+import readiness_probe
+sys.exit(readiness_probe.main())
+"""

@@ -63,8 +63,8 @@ OUTPUT = ["test_output.py"]
 FIRST = {
     "parse_seconds": ["test_options.py"],
     "parse_options": ["test_options.py"],
-    "find_supervisor": ["test_asking_supervisord.py"],
-    "supervisor_from_config": ["test_asking_supervisord.py"],
+    "find_supervisor": FINDING,
+    "supervisor_from_config": FINDING + SUPERVISOR,
     "read_ini": ["test_properties.py", "test_finding_supervisord.py", "test_asking_supervisord.py"],
     "section_header": ["test_properties.py", "test_finding_supervisord.py"],
     "uncomment": ["test_properties.py", "test_finding_supervisord.py"],

@@ -1,18 +1,22 @@
 """Asking supervisord, as supervisorctl would: the XML-RPC request and its
 credentials, and what the answers mean: supervisord's faults (BAD_NAME: no
 start program), answers that are not supervisord's or are hostile (69, one
-line, never a traceback), sockets that are missing, stale or no socket (69),
+line, never a traceback), sockets that are missing, stale, not for the
+probe's user or no socket (69),
 and a supervisord that is too slow (124, within the deadline)."""
 
 import os
-import socket
 from xmlrpc.client import Fault, dumps
 
 import pytest
 
 import readiness_probe as rp
 from fake_container import run_caller
-from fake_supervisord import MisbehavingServer, http_answer, untyped_strings, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import (
+    UNANSWERED_LOOKUP, MisbehavingServer, answers_by_method, free_port, grouped_start, http_answer, listen_on_tcp_only,
+    listen_queue_full, no_start_in_the_config, untyped_strings, without_start, xmlrpc_answer, xmlrpc_fault,
+)
+from nobody import as_nobody, needs_a_launcher_nobody_can_run
 
 EXITED_ZERO = {"name": "start", "state": 100, "statename": "EXITED", "exitstatus": 0, "spawnerr": ""}
 
@@ -62,6 +66,20 @@ def test_username_without_password_sends_an_empty_password(container):
     assert b"\r\nAuthorization: Basic cHJvYmU6\r\n" in server.requests[0]  # base64 of "probe:"
 
 
+def test_tcp_credentials_are_sent(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, auth="\nusername=probe\npassword=s3cret",
+                       ctl="serverurl=http://127.0.0.1:%(port)d\nusername=probe\npassword=s3cret\n")
+    container.credentials = ("probe", "s3cret")
+    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe().code == 0
+    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", text.replace("password=s3cret\n", "password=wrong\n"))
+    result = container.probe()
+    assert result.code == 69 and "HTTP 401" in result.first_line, result
+
+
 def answer_of_size(size):
     """An EXITED 0 answer of exactly `size` bytes, padded by a member no one reads."""
     pad = 0
@@ -95,25 +113,21 @@ def test_stale_socket_is_69(running):
     assert "connection refused" in result.first_line
 
 
+@needs_a_launcher_nobody_can_run
+def test_socket_permission_denied_is_69(running):
+    running.wait_for_state("EXITED")
+    os.chmod(running.root, 0o755)  # nobody may walk the root, not use the 0700 socket
+    env = dict(os.environ, READINESS_PROBE_PYTHON="/usr/bin/python3")  # readable by nobody
+    result = running.probe(env=env, preexec_fn=as_nobody)
+    assert result.code == 69, result
+    assert "Permission denied" in result.first_line
+
+
 def test_other_supervisord_fault_is_69(container):
     with MisbehavingServer(socket_in(container), xmlrpc_fault(6, "SHUTDOWN_STATE")):
         result = container.probe("--socket", "/var/run/fake.sock")
     assert result.code == 69, result
     assert "fault 6: SHUTDOWN_STATE" in result.first_line
-
-
-def without_start(request):
-    """A supervisord with no program start, in a group or not."""
-    if b"supervisor.getAllProcessInfo" in request:
-        return xmlrpc_answer([dict(EXITED_ZERO, name="featured", group="featured")])
-    return xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start")
-
-
-def no_start_in_the_config(container):
-    """The config of the supervisord without_start stands for: one without
-    [program:start] (one with it is an update in progress: see test_finding_supervisord.py)."""
-    path = "/etc/supervisor/conf.d/supervisord.conf"
-    container.write(path, open(container.path(path)).read().replace("[program:start]", "[program:init]"))
 
 
 def test_bad_name_fault_skips_the_check(container):
@@ -123,14 +137,6 @@ def test_bad_name_fault_skips_the_check(container):
     assert result.code == 0, result
     assert result.first_line == "ready: no start program; no hook"
     assert len(server.requests) == 2  # getProcessInfo("start"), then all of them: start may be in a group
-
-
-def test_hook_runs_when_there_is_no_start_program(container):
-    no_start_in_the_config(container)
-    container.write_hook("echo 'feature down'; exit 7")
-    with MisbehavingServer(socket_in(container), without_start):
-        result = container.probe("--socket", "/var/run/fake.sock")
-    assert result.text == "not ready (exit 7): hook exited 7\nfeature down\n", result
 
 
 METHOD_RESPONSE = "<?xml version='1.0'?><methodResponse>%s</methodResponse>"
@@ -191,6 +197,16 @@ def test_answer_that_is_not_supervisord_is_69(container, answer, first_line):
     assert "Traceback" not in result.text
 
 
+def test_answer_for_all_processes_that_is_not_a_list_is_69(container):
+    answers = answers_by_method({
+        "supervisor.getProcessInfo": xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start"),
+        "supervisor.getAllProcessInfo": xmlrpc_answer(grouped_start("a", rp.EXITED, 0)),
+    })
+    with MisbehavingServer(container.path("/var/run/fake.sock"), answers):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == "not ready (exit 69): supervisord's answer for its processes is not a list\n", result
+
+
 @pytest.mark.parametrize("tag", ["int", "i4", "i8"])
 def test_integers_of_every_xmlrpc_type_are_read(container, tag):
     body = xmlrpc_answer(EXITED_ZERO).split(b"\r\n\r\n", 1)[1].replace(b"<int>", b"<%s>" % tag.encode()).replace(
@@ -206,20 +222,6 @@ def test_supervisord_that_never_answers_is_124_within_the_deadline(container):
     assert result.code == rp.EXIT_TIMEOUT == 124, result
     assert "did not answer within the deadline" in result.first_line
     assert result.elapsed < 0.5 + 5  # a generous bound: interpreter start on a loaded machine
-
-
-UNANSWERED_LOOKUP = """
-import _socket, sys, threading
-sys.path[0] = sys.argv.pop(1)
-numeric_only = _socket.getaddrinfo
-def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
-    if flags & _socket.AI_NUMERICHOST:
-        return numeric_only(host, port, family, type, proto, flags)
-    threading.Event().wait()  # a resolver that never answers
-_socket.getaddrinfo = getaddrinfo
-import readiness_probe
-sys.exit(readiness_probe.main())
-"""
 
 
 def test_host_name_whose_lookup_never_ends_is_124_within_the_deadline(container):
@@ -253,23 +255,8 @@ def test_untyped_values_are_strings(container, value, first_line):
 
 def test_full_listen_queue_is_a_slow_supervisord_not_a_missing_one(container):
     path = container.path("/var/run/busy.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(0)  # and never accepts
-    waiting = []
-    try:
-        while True:  # fill the queue until connect() is refused for want of room
-            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            client.setblocking(False)
-            waiting.append(client)
-            try:
-                client.connect(path)
-            except BlockingIOError:
-                break
+    with listen_queue_full(path):
         result = container.probe("--socket", "/var/run/busy.sock", "--timeout", "0.5")
-    finally:
-        for sock in waiting + [server]:
-            sock.close()
     assert result.text == ("not ready (exit 124): supervisord at %s did not accept the connection within the deadline"
                            " (its listen queue is full)\n" % path), result
     assert result.elapsed >= 0.5, result

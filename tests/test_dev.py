@@ -3,6 +3,7 @@ usage error at once, before the slow first-use set-up (a venv and tox from
 PyPI) begins. Its set-up and commands run in CI as the README's quick start,
 verbatim, from a fresh clone."""
 
+import glob
 import os
 import re
 import shutil
@@ -55,3 +56,26 @@ def test_tox_and_virtualenv_versions_are_written_in_tox_ini_alone():
     with open(os.path.join(REPO, "tox.ini")) as f:
         pins = pin.findall(f.read())
     assert sorted(pins) == [("tox", ">="), ("virtualenv", "<")], pins
+
+
+# Where the project pins a package's version, and how a pin is written there
+# (a requirement in a string, an ini value or a line: no spaces around the
+# operator, as pip writes them).
+PINNED_IN = ["tox.ini", "tests/requirements.txt", ".ci/run", "dev", "pyproject.toml", "setup.cfg"]
+PIN = re.compile(r"(?<![\w.-])([A-Za-z][A-Za-z0-9._-]*)(==|>=|<=|~=|<|>)(\d[\w.]*)")
+
+
+def test_every_pin_is_written_in_one_place():
+    """A package's pins all live in one file, and no pin is written twice:
+    the one place to change a version. supervisor's two are two
+    environments' (4.2.5, 3.4.0), both in tox.ini."""
+    files = PINNED_IN + sorted(os.path.relpath(path, REPO) for path in glob.glob(os.path.join(REPO, "containers", "*.py")))
+    where = {}
+    for name in files:
+        with open(os.path.join(REPO, name)) as f:
+            for package, operator, version in PIN.findall(f.read()):
+                where.setdefault(package.lower(), []).append((name, operator + version))
+    assert "supervisord-dependent-startup" in where and "setuptools" in where, where  # the pattern finds pins
+    for package, pins in sorted(where.items()):
+        assert len({name for name, _ in pins}) == 1, (package, pins)
+        assert len(set(pins)) == len(pins), (package, pins)

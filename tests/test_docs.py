@@ -43,6 +43,7 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import LAUNCHER, REPO, run_probe, wait_for
+from fake_supervisord import UNANSWERED_LOOKUP, listen_queue_full, xmlrpc_answer, xmlrpc_fault
 
 
 def doc_files():
@@ -643,39 +644,8 @@ def supervisord_misbehaves(printed, tmp):
 
 
 def full_listen_queue(printed, tmp):
-    import socket
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(tmp + "/s.sock")
-    server.listen(0)  # and never accepts
-    waiting = []
-    try:
-        while True:  # fill the queue until connect() is refused for want of room
-            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            client.setblocking(False)
-            waiting.append(client)
-            try:
-                client.connect(tmp + "/s.sock")
-            except BlockingIOError:
-                break
+    with listen_queue_full(tmp + "/s.sock"):
         printed.add(run_probe(["--root", tmp, "--timeout", "0.3"]), tmp)
-    finally:
-        for sock in waiting + [server]:
-            sock.close()
-        os.unlink(tmp + "/s.sock")
-
-
-UNANSWERED_LOOKUP = """
-import _socket, sys, threading
-sys.path[0] = sys.argv.pop(1)
-numeric_only = _socket.getaddrinfo
-def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
-    if flags & _socket.AI_NUMERICHOST:
-        return numeric_only(host, port, family, type, proto, flags)
-    threading.Event().wait()  # a resolver that never answers
-_socket.getaddrinfo = getaddrinfo
-import readiness_probe
-sys.exit(readiness_probe.main())
-"""
 
 
 @scenario
@@ -702,16 +672,6 @@ def configs_too_big_or_slow(printed, tmp):
         return xmlrpc_answer([]) if b"getAllProcessInfo" in request else xmlrpc_fault(10, "BAD_NAME")
     with MisbehavingServer(tmp + "/s.sock", no_start):
         printed.add(run_probe(["--root", tmp, "--timeout", "0.3"]), tmp)
-
-
-def xmlrpc_answer(value):
-    from fake_supervisord import xmlrpc_answer
-    return xmlrpc_answer(value)
-
-
-def xmlrpc_fault(code, text):
-    from fake_supervisord import xmlrpc_fault
-    return xmlrpc_fault(code, text)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Faults and hostile input: the probe stays bounded, leaks nothing, writes
-nothing and never prints a traceback, whatever the hook, supervisord or its
-own environment do."""
+nothing and never prints a traceback, whatever the hook or its own
+environment do (what supervisord does wrong: test_asking_supervisord.py)."""
 
 import os
 import shutil
@@ -15,6 +15,7 @@ import readiness_probe as rp
 from fake_container import (
     LAUNCHER, PROBE, WITHOUT_CTYPES, live_processes_with, peak_rss_kib, probe_command, run_caller, unique_sleep, wait_for,
 )
+from nobody import as_nobody, needs_a_launcher_nobody_can_run
 
 SURVIVOR_WAIT = 5.0  # seconds: a bound on killed processes disappearing
 DEADLINE_SLACK = 0.5  # seconds: the issue's bar for returning after the deadline
@@ -84,39 +85,6 @@ def test_hook_that_closes_its_stdin_is_fine(ready):
     result = ready.probe()
     assert result.code == 3, result
     assert "closed" in result.text
-
-
-# -- supervisord misbehaves ---------------------------------------------------
-
-
-def as_nobody():
-    os.setgid(65534)
-    os.setuid(65534)
-
-
-def nobody_can_run_the_launcher():
-    """Every directory above the launcher lets others through (a clone under
-    /root, or in a 0700 temporary directory, does not)."""
-    directory = os.path.dirname(LAUNCHER)
-    while directory != os.path.dirname(directory):
-        if not os.stat(directory).st_mode & 0o001:
-            return False
-        directory = os.path.dirname(directory)
-    return True
-
-
-needs_a_launcher_nobody_can_run = pytest.mark.skipif(
-    not nobody_can_run_the_launcher(), reason="the repository is not reachable by user nobody here")
-
-
-@needs_a_launcher_nobody_can_run
-def test_socket_permission_denied_is_69(running):
-    running.wait_for_state("EXITED")
-    os.chmod(running.root, 0o755)  # nobody may walk the root, not use the 0700 socket
-    env = dict(os.environ, READINESS_PROBE_PYTHON="/usr/bin/python3")  # readable by nobody
-    result = running.probe(env=env, preexec_fn=as_nobody)
-    assert result.code == 69, result
-    assert "Permission denied" in result.first_line
 
 
 # -- the probe's own environment ----------------------------------------------

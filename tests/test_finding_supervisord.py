@@ -21,17 +21,13 @@ from hypothesis import strategies as st
 
 import readiness_probe as rp
 from fake_container import CONFIG, PROGRAMS, SOCKET, run_probe
+from fake_supervisord import free_port, listen_on_tcp_only
+from nobody import needs_nobody, run_limited
 
 READY = "ready: start exited with status 0; no hook\n"
 NO_CONFIG_FOUND = ("not ready (exit 69): supervisord is installed (%s) but no config was found at"
                    " /etc/supervisord.conf or /etc/supervisor/supervisord.conf: name it with -c FILE or"
                    " READINESS_PROBE_CONFIG\n")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def config_elsewhere(container):
@@ -83,6 +79,17 @@ def test_configuration_that_is_a_directory_is_69(container):
     result = container.probe("-c", "/etc/supervisor")
     assert result.text == "not ready (exit 69): not a file: %s (named by --configuration)\n" % (
         container.path("/etc/supervisor")), result
+
+
+@needs_nobody
+def test_config_the_probe_cannot_read_is_69_in_one_line(bare_root):
+    config = os.path.join(bare_root, "root/etc/supervisord.conf")
+    os.makedirs(os.path.dirname(config))
+    with open(config, "w") as f:
+        f.write("[unix_http_server]\nfile = /var/run/supervisor.sock\n")
+    os.chmod(config, 0)
+    code, output, _ = run_limited(bare_root, {}, as_nobody=True)
+    assert (code, output) == (69, "not ready (exit 69): cannot read %s: Permission denied\n" % config)
 
 
 @pytest.mark.parametrize("program", ["/usr/bin/supervisord", "/usr/local/bin/supervisord", "/usr/sbin/supervisord",
@@ -150,6 +157,66 @@ def test_image_with_supervisord_found_by_its_socket_is_asked(running):
 def test_image_without_supervisord_is_still_ready_without_one(container):
     os.unlink(container.path(CONFIG))
     assert container.probe().text == "ready: no supervisord; no hook\n"
+
+
+# -- which config and which socket: supervisorctl's search, and its defaults ------------
+def test_etc_supervisord_conf_beats_debians_location_as_supervisorctl_searches(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
+    result = running.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
+        running.path("/var/run/elsewhere.sock")), result
+
+
+def test_etc_supervisord_conf_is_used_alone_too(running):
+    running.wait_for_state("EXITED")
+    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/supervisor.sock ; absolute: under the root\n")
+    assert running.probe().code == 0
+    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
+    result = running.probe()
+    assert result.code == 69, result
+    assert running.path("/var/run/elsewhere.sock") in result.first_line
+
+
+def test_serverurl_beats_unix_http_server_file(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[unix_http_server]\nfile = /var/run/wrong.sock\n"
+        "[supervisorctl]\nserverurl = unix:///var/run/supervisor.sock\n",
+    )
+    assert running.probe().code == 0
+
+
+def test_config_without_a_socket_setting_means_the_default_socket(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[supervisord]\nnodaemon = true\n")  # read once, at its start
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_serverurl_neither_unix_nor_http_is_ignored(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
+        "[supervisorctl]\nserverurl = https://127.0.0.1:9001\n",
+    )
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_default_socket_without_any_config(running):
+    running.wait_for_state("EXITED")
+    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
+    assert running.probe().code == 0  # <root>/var/run/supervisor.sock
+
+
+def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
+    shutil.rmtree(container.path("/etc/supervisor"))
+    container.write_hook("exit 7")
+    assert container.probe().code == 7
 
 
 # -- start in the config, not in supervisord: `supervisorctl update` -----------
@@ -363,6 +430,143 @@ def test_config_serverurl_host_that_is_not_utf8_is_69(container):
         "\ufffd\ufffd"), result
 
 
+def test_supervisord_on_tcp_is_asked_at_its_serverurl(container):
+    listen_on_tcp_only(container, free_port())
+    container.start_supervisord().wait_for_state("EXITED")
+    assert not os.path.exists(container.path("/var/run/supervisor.sock"))
+    result = container.probe()
+    assert result.code == 0, result
+
+
+def test_inet_http_server_port_is_used_when_nothing_else_names_a_server(container):
+    listen_on_tcp_only(container, free_port(), ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe().code == 0
+
+
+def test_inet_http_server_port_without_a_host_means_this_machine(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
+    container.write("/etc/supervisor/supervisord.conf", text.replace("port=127.0.0.1:%d" % port, "port=%d" % port))
+    result = container.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+@pytest.mark.parametrize("flag", ["--serverurl", "-s"])
+def test_serverurl_flag_names_a_tcp_server(container, flag):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="")
+    container.start_supervisord().wait_for_state("EXITED")
+    container.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile=/var/run/nowhere.sock\n")
+    assert container.probe().code == 69
+    result = container.probe(flag, "http://127.0.0.1:%d" % port)
+    assert result.code == 0, result
+
+
+def test_serverurl_flag_names_a_unix_socket_under_the_root(running):
+    running.wait_for_state("EXITED")
+    running.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile=/var/run/nowhere.sock\n")
+    assert running.probe("--serverurl", "unix:///var/run/supervisor.sock").code == 0
+
+
+def test_serverurl_expands_environment_variables(container):
+    port = free_port()
+    listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%%(ENV_RP_PORT)s\n")
+    container.start_supervisord().wait_for_state("EXITED")
+    assert container.probe(env=dict(os.environ, RP_PORT=str(port))).code == 0
+    assert container.probe(env=dict(os.environ, RP_PORT=str(free_port()))).code == 69
+
+
+@pytest.mark.parametrize(
+    "url,address",
+    [
+        ("http://127.0.0.1", "http://127.0.0.1:80"),
+        ("http://[::1]:%(port)d", "http://[::1]:%(port)d"),
+        ("http://[::1]", "http://[::1]:80"),
+    ],
+    ids=["no-port-means-80", "ipv6-with-port", "ipv6-without-port"],
+)
+def test_serverurl_flag_reads_hosts_and_ports_as_supervisorctl_does(container, url, address):
+    """Nothing listens there: the first line names the address as read."""
+    port = free_port()
+    result = container.probe("--serverurl", url % {"port": port}, "--timeout", "5")
+    assert result.code == 69, result
+    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at %s: " % (
+        address % {"port": port})), result
+
+
+def test_serverurl_with_a_host_that_is_no_host_name_is_69(container):
+    result = container.probe("--serverurl", "http://%s:9001" % ("a" * 64))
+    assert result.code == 69, result
+    assert result.first_line == "not ready (exit 69): cannot ask supervisord at http://%s:9001: %r is not a host name" % (
+        "a" * 64, "a" * 64)
+
+
+def test_tcp_server_that_refuses_is_69_naming_its_url(container):
+    port = free_port()
+    result = container.probe("--serverurl", "http://127.0.0.1:%d" % port)
+    assert result.code == 69, result
+    assert result.first_line == "not ready (exit 69): cannot ask supervisord at http://127.0.0.1:%d: connection refused" % port
+
+
+# -- a config read as supervisor reads it: %(here)s, its size, its bytes, its values ------
+def test_here_expands_to_the_config_directory(running):
+    running.wait_for_state("EXITED")
+    running.write(
+        "/etc/supervisor/supervisord.conf",
+        "[supervisorctl]\nserverurl = unix://%(here)s/../../var/run/supervisor.sock\n",
+    )
+    assert running.probe().code == 0
+
+
+def test_config_of_exactly_1_mib_is_read(running):
+    running.wait_for_state("EXITED")
+    text = "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
+    running.write("/etc/supervisor/supervisord.conf", text + ";" * (rp.CONFIG_LIMIT - len(text) - 1) + "\n")
+    assert os.path.getsize(running.path("/etc/supervisor/supervisord.conf")) == rp.CONFIG_LIMIT
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+def test_config_with_bytes_that_are_not_utf8_is_still_read(running):
+    running.wait_for_state("EXITED")
+    path = running.path("/etc/supervisor/supervisord.conf")
+    with open(path, "rb") as f:
+        config = f.read()
+    with open(path, "wb") as f:
+        f.write(b"; caf\xe9, in Latin-1\n" + config)
+    result = running.probe()
+    assert result.text == "ready: start exited with status 0; no hook\n", result
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "unix:///var/run/supervisor.sock  # same",
+        "unix:///var/run/supervisor.sock\t# after a tab",
+        "unix:///var/run/supervisor.sock ; a semicolon",
+        "unix:///var/run/odd#name.sock",
+        "unix:///var/run/odd;name.sock",
+    ],
+    ids=["hash", "tab-hash", "semicolon", "hash-inside", "semicolon-inside"],
+)
+def test_config_values_are_read_as_supervisor_reads_them(container, value):
+    """A comment after a value ('#' or ';' after blank space) is not part of
+    it; the same characters inside a value are. Checked against supervisor's
+    own parser; the socket path shows in the message, as none is listening."""
+    from supervisor.options import UnhosedConfigParser
+
+    text = "[supervisorctl]\nserverurl = %s\n" % value
+    parser = UnhosedConfigParser()
+    parser.read_string(text)
+    socket_path = container.path(parser.get("supervisorctl", "serverurl")[len("unix://"):])
+    container.write("/etc/supervisor/supervisord.conf", text)
+    result = container.probe()
+    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
+
+
 # -- hostile configs: linear, and every run by its deadline --------------------------
 def test_many_continuation_lines_are_read_in_linear_time(running):
     running.wait_for_state("EXITED")
@@ -454,6 +658,14 @@ def test_program_section_with_a_space_in_its_name_is_not_starts(container):
     assert "supervisord will not restart it (autorestart=false)" in record["reason"], record
 
 
+def test_huge_config_file_is_not_read_whole(container):
+    with open(container.path("/etc/supervisor/supervisord.conf"), "a") as f:
+        f.write(";" + "x" * rp.CONFIG_LIMIT + "\n")
+    result = container.probe()
+    assert result.code == 69, result
+    assert "is larger than 1048576 bytes" in result.first_line
+
+
 # -- [include] files= globs, looked for within the deadline: the same files as glob.glob
 GLOB_TREE = ["a/x.conf", "a/.h.conf", "a/y.txt", "b/c/z.conf", "b/.c/w.conf", ".d/q.conf", "e.conf", "f[1].conf", "g/h"]
 GLOB_PARTS = ["*", "?", "a", "b", "c", ".*", "*.conf", "[ab]", "[!a]*", "..", ".", "link", "x.conf", "f[[]1].conf",
@@ -490,14 +702,6 @@ def test_include_glob_that_walks_a_large_tree_ends_by_the_deadline(tmp_path):
         rp.glob_in_time(str(tmp_path) + "/*/*/*/*.conf", deadline)
     assert raised.value.code == rp.EXIT_TIMEOUT
     assert time.monotonic() < deadline + 0.5
-
-
-def test_etc_supervisord_conf_beats_debians_location_as_supervisorctl_searches(running):
-    running.wait_for_state("EXITED")
-    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
-    result = running.probe()
-    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % (
-        running.path("/var/run/elsewhere.sock")), result
 
 
 def serve_socket_in(container, directory):
@@ -604,110 +808,6 @@ def test_starts_settings_are_read_from_at_most_256_included_files(container, fil
     assert ("will not restart it (autorestart=false)" in first_line) == read, first_line
 
 
-def listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%(port)d\n", auth=""):
-    main = open(container.path("/etc/supervisor/supervisord.conf")).read()
-    main = main.replace("[unix_http_server]\nfile=/var/run/supervisor.sock",
-                        "[inet_http_server]\nport=127.0.0.1:%d%s" % (port, auth))
-    main = main.replace("serverurl=unix:///var/run/supervisor.sock ; use a unix:// URL  for a unix socket", ctl % {"port": port})
-    container.write("/etc/supervisor/supervisord.conf", main)
-    container.serverurl = "http://127.0.0.1:%d" % port
-
-
-def test_supervisord_on_tcp_is_asked_at_its_serverurl(container):
-    listen_on_tcp_only(container, free_port())
-    container.start_supervisord().wait_for_state("EXITED")
-    assert not os.path.exists(container.path("/var/run/supervisor.sock"))
-    result = container.probe()
-    assert result.code == 0, result
-
-
-def test_inet_http_server_port_is_used_when_nothing_else_names_a_server(container):
-    listen_on_tcp_only(container, free_port(), ctl="")
-    container.start_supervisord().wait_for_state("EXITED")
-    assert container.probe().code == 0
-
-
-def test_inet_http_server_port_without_a_host_means_this_machine(container):
-    port = free_port()
-    listen_on_tcp_only(container, port, ctl="")
-    container.start_supervisord().wait_for_state("EXITED")
-    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
-    container.write("/etc/supervisor/supervisord.conf", text.replace("port=127.0.0.1:%d" % port, "port=%d" % port))
-    result = container.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_tcp_credentials_are_sent(container):
-    port = free_port()
-    listen_on_tcp_only(container, port, auth="\nusername=probe\npassword=s3cret",
-                       ctl="serverurl=http://127.0.0.1:%(port)d\nusername=probe\npassword=s3cret\n")
-    container.credentials = ("probe", "s3cret")
-    container.edit_program("start", autostart="true", dependent_startup="false")  # the listener has no password
-    container.start_supervisord().wait_for_state("EXITED")
-    assert container.probe().code == 0
-    text = open(container.path("/etc/supervisor/supervisord.conf")).read()
-    container.write("/etc/supervisor/supervisord.conf", text.replace("password=s3cret\n", "password=wrong\n"))
-    result = container.probe()
-    assert result.code == 69 and "HTTP 401" in result.first_line, result
-
-
-@pytest.mark.parametrize("flag", ["--serverurl", "-s"])
-def test_serverurl_flag_names_a_tcp_server(container, flag):
-    port = free_port()
-    listen_on_tcp_only(container, port, ctl="")
-    container.start_supervisord().wait_for_state("EXITED")
-    container.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile=/var/run/nowhere.sock\n")
-    assert container.probe().code == 69
-    result = container.probe(flag, "http://127.0.0.1:%d" % port)
-    assert result.code == 0, result
-
-
-def test_serverurl_flag_names_a_unix_socket_under_the_root(running):
-    running.wait_for_state("EXITED")
-    running.write("/etc/supervisor/supervisord.conf", "[unix_http_server]\nfile=/var/run/nowhere.sock\n")
-    assert running.probe("--serverurl", "unix:///var/run/supervisor.sock").code == 0
-
-
-def test_serverurl_expands_environment_variables(container):
-    port = free_port()
-    listen_on_tcp_only(container, port, ctl="serverurl=http://127.0.0.1:%%(ENV_RP_PORT)s\n")
-    container.start_supervisord().wait_for_state("EXITED")
-    assert container.probe(env=dict(os.environ, RP_PORT=str(port))).code == 0
-    assert container.probe(env=dict(os.environ, RP_PORT=str(free_port()))).code == 69
-
-
-@pytest.mark.parametrize(
-    "url,address",
-    [
-        ("http://127.0.0.1", "http://127.0.0.1:80"),
-        ("http://[::1]:%(port)d", "http://[::1]:%(port)d"),
-        ("http://[::1]", "http://[::1]:80"),
-    ],
-    ids=["no-port-means-80", "ipv6-with-port", "ipv6-without-port"],
-)
-def test_serverurl_flag_reads_hosts_and_ports_as_supervisorctl_does(container, url, address):
-    """Nothing listens there: the first line names the address as read."""
-    port = free_port()
-    result = container.probe("--serverurl", url % {"port": port}, "--timeout", "5")
-    assert result.code == 69, result
-    assert result.first_line.startswith("not ready (exit 69): cannot ask supervisord at %s: " % (
-        address % {"port": port})), result
-
-
-def test_serverurl_with_a_host_that_is_no_host_name_is_69(container):
-    result = container.probe("--serverurl", "http://%s:9001" % ("a" * 64))
-    assert result.code == 69, result
-    assert result.first_line == "not ready (exit 69): cannot ask supervisord at http://%s:9001: %r is not a host name" % (
-        "a" * 64, "a" * 64)
-
-
-def test_tcp_server_that_refuses_is_69_naming_its_url(container):
-    port = free_port()
-    result = container.probe("--serverurl", "http://127.0.0.1:%d" % port)
-    assert result.code == 69, result
-    assert result.first_line == "not ready (exit 69): cannot ask supervisord at http://127.0.0.1:%d: connection refused" % port
-
-
 # -- the include reader, fuzzed: any config text gives a verdict, never a traceback
 config_lines = st.lists(
     st.sampled_from([
@@ -774,117 +874,3 @@ def failed_start():
     container.start_supervisord().wait_for_state("EXITED")
     yield container
     container.destroy()
-
-
-def test_etc_supervisord_conf_is_used_alone_too(running):
-    running.wait_for_state("EXITED")
-    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
-    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/supervisor.sock ; absolute: under the root\n")
-    assert running.probe().code == 0
-    running.write("/etc/supervisord.conf", "[unix_http_server]\nfile = /var/run/elsewhere.sock\n")
-    result = running.probe()
-    assert result.code == 69, result
-    assert running.path("/var/run/elsewhere.sock") in result.first_line
-
-
-def test_serverurl_beats_unix_http_server_file(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[unix_http_server]\nfile = /var/run/wrong.sock\n"
-        "[supervisorctl]\nserverurl = unix:///var/run/supervisor.sock\n",
-    )
-    assert running.probe().code == 0
-
-
-def test_config_without_a_socket_setting_means_the_default_socket(running):
-    running.wait_for_state("EXITED")
-    running.write("/etc/supervisor/supervisord.conf", "[supervisord]\nnodaemon = true\n")  # read once, at its start
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_serverurl_neither_unix_nor_http_is_ignored(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
-        "[supervisorctl]\nserverurl = https://127.0.0.1:9001\n",
-    )
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_default_socket_without_any_config(running):
-    running.wait_for_state("EXITED")
-    os.unlink(running.path("/etc/supervisor/supervisord.conf"))
-    assert running.probe().code == 0  # <root>/var/run/supervisor.sock
-
-
-def test_here_expands_to_the_config_directory(running):
-    running.wait_for_state("EXITED")
-    running.write(
-        "/etc/supervisor/supervisord.conf",
-        "[supervisorctl]\nserverurl = unix://%(here)s/../../var/run/supervisor.sock\n",
-    )
-    assert running.probe().code == 0
-
-
-def test_config_of_exactly_1_mib_is_read(running):
-    running.wait_for_state("EXITED")
-    text = "[unix_http_server]\nfile = /var/run/supervisor.sock\n"
-    running.write("/etc/supervisor/supervisord.conf", text + ";" * (rp.CONFIG_LIMIT - len(text) - 1) + "\n")
-    assert os.path.getsize(running.path("/etc/supervisor/supervisord.conf")) == rp.CONFIG_LIMIT
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_config_with_bytes_that_are_not_utf8_is_still_read(running):
-    running.wait_for_state("EXITED")
-    path = running.path("/etc/supervisor/supervisord.conf")
-    with open(path, "rb") as f:
-        config = f.read()
-    with open(path, "wb") as f:
-        f.write(b"; caf\xe9, in Latin-1\n" + config)
-    result = running.probe()
-    assert result.text == "ready: start exited with status 0; no hook\n", result
-
-
-def test_no_supervisor_and_no_config_is_skipped_even_with_a_hook(container):
-    shutil.rmtree(container.path("/etc/supervisor"))
-    container.write_hook("exit 7")
-    assert container.probe().code == 7
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "unix:///var/run/supervisor.sock  # same",
-        "unix:///var/run/supervisor.sock\t# after a tab",
-        "unix:///var/run/supervisor.sock ; a semicolon",
-        "unix:///var/run/odd#name.sock",
-        "unix:///var/run/odd;name.sock",
-    ],
-    ids=["hash", "tab-hash", "semicolon", "hash-inside", "semicolon-inside"],
-)
-def test_config_values_are_read_as_supervisor_reads_them(container, value):
-    """A comment after a value ('#' or ';' after blank space) is not part of
-    it; the same characters inside a value are. Checked against supervisor's
-    own parser; the socket path shows in the message, as none is listening."""
-    from supervisor.options import UnhosedConfigParser
-
-    text = "[supervisorctl]\nserverurl = %s\n" % value
-    parser = UnhosedConfigParser()
-    parser.read_string(text)
-    socket_path = container.path(parser.get("supervisorctl", "serverurl")[len("unix://"):])
-    container.write("/etc/supervisor/supervisord.conf", text)
-    result = container.probe()
-    assert result.text == "not ready (exit 69): cannot ask supervisord at %s: no such socket\n" % socket_path
-
-
-def test_huge_config_file_is_not_read_whole(container):
-    with open(container.path("/etc/supervisor/supervisord.conf"), "a") as f:
-        f.write(";" + "x" * rp.CONFIG_LIMIT + "\n")
-    result = container.probe()
-    assert result.code == 69, result
-    assert "is larger than 1048576 bytes" in result.first_line

@@ -1,8 +1,11 @@
 """What kubelet records: a first line that says why (control characters as
 spaces, cut at 512 characters), then the hook's output, 10 KiB at most in
-all, its tail kept; --json for machines, with start's state."""
+all, its tail kept; --json for machines, with start's state and whose the
+code is."""
 
 import json
+
+import pytest
 
 import readiness_probe as rp
 
@@ -164,3 +167,34 @@ def test_json_start_is_null_without_supervisord(container):
 
     shutil.rmtree(container.path("/etc/supervisor"))
     assert json.loads(container.probe("--json").text)["start"] is None
+
+
+# -- --json says whose the code is: the hook's or the probe's ------------------------------
+@pytest.mark.parametrize(
+    "hook,code,by",
+    [
+        (None, 0, "probe"),
+        ("exit 0", 0, "hook"),
+        ("exit 3", 3, "hook"),
+        ("exit 124", 124, "hook"),
+        ("kill -9 $$", 137, "hook"),
+        ("sleep 30", 124, "probe"),
+        ("", 126, "probe"),
+    ],
+    ids=["no-hook", "hook-0", "hook-3", "hook-124", "hook-killed", "hook-overran", "hook-not-executable"],
+)
+def test_json_says_who_gave_the_code(ready, hook, code, by):
+    if hook == "":
+        ready.write_hook("exit 0", mode=0o644)
+    elif hook is not None:
+        ready.write_hook(hook)
+    record = json.loads(ready.probe("--json", "--timeout", "0.5").text)
+    assert (record["code"], record["by"]) == (code, by), record
+
+
+def test_json_says_the_probe_gave_a_failed_starts_code(container):
+    container.write_start("exit 1")
+    container.write_hook("exit 0")
+    container.start_supervisord().wait_for_state("EXITED")
+    record = json.loads(container.probe("--json").text)
+    assert (record["code"], record["by"]) == (2, "probe"), record

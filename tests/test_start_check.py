@@ -13,7 +13,10 @@ import pytest
 
 import readiness_probe as rp
 from fake_container import wait_for
-from fake_supervisord import MisbehavingServer, answers_by_method, process, scripted_supervisord, xmlrpc_answer, xmlrpc_fault
+from fake_supervisord import (
+    MisbehavingServer, answers_by_method, grouped_start, no_start_in_the_config, process, scripted_supervisord, without_start,
+    xmlrpc_answer, xmlrpc_fault,
+)
 
 
 def test_ready_when_start_exited_zero(running):
@@ -124,6 +127,14 @@ def test_no_start_program_skips_the_check(container):
     result = container.probe()
     assert result.code == 0, result
     assert result.first_line == "ready: no start program; no hook"
+
+
+def test_hook_runs_when_there_is_no_start_program(container):
+    no_start_in_the_config(container)
+    container.write_hook("echo 'feature down'; exit 7")
+    with MisbehavingServer(container.path("/var/run/fake.sock"), without_start):
+        result = container.probe("--socket", "/var/run/fake.sock")
+    assert result.text == "not ready (exit 7): hook exited 7\nfeature down\n", result
 
 
 def test_no_supervisor_in_the_container_skips_the_check(container):
@@ -251,11 +262,6 @@ def test_start_with_a_process_name_of_its_own_is_judged_while_it_runs(container)
     assert result.first_line == "not ready (exit 2): start:init is RUNNING: start.sh has not finished", result
 
 
-def grouped_start(group, state, exitstatus):
-    return {"name": "start", "group": group, "state": state, "statename": rp.STATE_NAMES[state],
-            "exitstatus": exitstatus, "spawnerr": "", "stdout_logfile": "", "stderr_logfile": ""}
-
-
 def test_of_several_starts_in_groups_the_one_that_did_not_exit_0_is_judged(container):
     answers = answers_by_method({
         "supervisor.getProcessInfo": xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start"),
@@ -266,16 +272,6 @@ def test_of_several_starts_in_groups_the_one_that_did_not_exit_0_is_judged(conta
     assert result.first_line.startswith("not ready (exit 2): b:start exited with status 1"), result
 
 
-def test_answer_for_all_processes_that_is_not_a_list_is_69(container):
-    answers = answers_by_method({
-        "supervisor.getProcessInfo": xmlrpc_fault(rp.FAULT_BAD_NAME, "BAD_NAME: start"),
-        "supervisor.getAllProcessInfo": xmlrpc_answer(grouped_start("a", rp.EXITED, 0)),
-    })
-    with MisbehavingServer(container.path("/var/run/fake.sock"), answers):
-        result = container.probe("--socket", "/var/run/fake.sock")
-    assert result.text == "not ready (exit 69): supervisord's answer for its processes is not a list\n", result
-
-
 # -- whether a failed start will change by itself: exitcodes, and their defaults -----------
 def test_exit_code_listed_in_exitcodes_is_final_under_autorestart_unexpected(container):
     container.write_start("exit 3")
@@ -283,6 +279,21 @@ def test_exit_code_listed_in_exitcodes_is_final_under_autorestart_unexpected(con
     container.start_supervisord().wait_for_state("EXITED")
     result = container.probe()
     assert "will not restart it (exit status 3 is in exitcodes=0,3): this will not change by itself" in result.first_line
+
+
+@pytest.mark.parametrize("settings,why", [
+    ({"autorestart": "true"}, "autorestart=true"),
+    ({"autorestart": "unexpected", "exitcodes": "0,3"}, "exit status 1 is not in exitcodes=0,3"),
+])
+def test_start_that_exited_non_zero_is_not_final_when_supervisord_will_restart_it(container, settings, why):
+    container.edit_program("start", **settings)
+    with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}):
+        result = container.probe("--socket", "/var/run/fake.sock")
+        record = json.loads(container.probe("--socket", "/var/run/fake.sock", "--json").text)
+    assert result.first_line.startswith(
+        "not ready (exit 2): start exited with status 1; supervisord will restart it (%s); " % why), result
+    assert "will not change by itself" not in result.first_line, result
+    assert record["start"]["final"] is False, record
 
 
 @pytest.mark.parametrize("version,final", [("3.4.0", True), ("4.2.5", False)])

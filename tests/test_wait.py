@@ -315,16 +315,20 @@ def test_wait_keeps_waiting_when_starts_config_cannot_be_read(container):
     assert result.first_line.endswith("start exited with status 1"), result
 
 
-def test_wait_keeps_waiting_on_an_exit_supervisord_will_restart(container):
-    container.edit_program("start", autorestart="unexpected", exitcodes="0")
+@pytest.mark.parametrize("settings,why", [
+    ({"autorestart": "unexpected", "exitcodes": "0"}, "exit status 1 is not in exitcodes=0"),
+    ({"autorestart": "true"}, "autorestart=true"),
+])
+def test_wait_keeps_waiting_on_an_exit_supervisord_will_restart(container, settings, why):
+    container.edit_program("start", **settings)
     with scripted_supervisord(container, {"start": process(rp.EXITED, 1)}):
         result = container.probe("--socket", "/var/run/fake.sock", "--wait", "1", "--interval", "0.1")
     assert result.code == 2, result
     assert result.elapsed >= 1 - 0.1, result
     assert result.first_line.endswith(
-        "start exited with status 1; supervisord will restart it (exit status 1 is not in exitcodes=0); "
+        "start exited with status 1; supervisord will restart it (%s); "
         "its output went to syslog, but nothing receives syslog in the container (no socket listening at /dev/log),"
-        " so it may be lost"), result
+        " so it may be lost" % why), result
 
 
 def test_wait_stops_at_once_on_a_fatal_start(container):
