@@ -955,30 +955,45 @@ def test_the_operators_guide_has_a_row_for_every_reason():
 
 
 # -- figures ----------------------------------------------------------------------------------
-# A measured figure: a time or a size, with any decimals. What a backticked
-# example shows (`Up 2 minutes`) is not one; nor is a limit (`at most 1
-# MiB`, `≤ 10 ms`, `keep 100 ms`), nor what a code block that sets values
-# (yaml, dockerfile, sh) sets; a transcript's figures are measured.
-FIGURE = re.compile(r"(?<![≤≥<>] )(?<!t most )(?<!keep )(?<![\w.,])\d+(?:\.\d+)? ?"
-                    r"(?:ms|µs|s|seconds?|min|minutes?|hours?|KiB|KB|MiB|MB|GiB|GB|bytes)(?!\w)")
-SETTING_BLOCKS = ("```yaml", "```dockerfile", "```sh")
-# Settings and limits written in prose, each with why it is no measurement.
+# A measured figure: a time, a size, a ratio or a percentage, with any
+# decimals and thousands separators (1,500 bytes), however its unit is
+# written (14 milliseconds, 3 sec, 2.5sec, 900us), and time's `0m0.014s`.
+# A limit is not one (`at most 1 MiB`, `≤ 10 ms`, `keep 100 ms`), nor what
+# a yaml or dockerfile block sets, nor an sh block's code (its comments
+# count: `# took 14 ms` is measured); every other block's figures are.
+FIGURE = re.compile(r"(?<![≤≥<>] )(?<!t most )(?<!keep )(?<![\w.,])(?:"
+                    r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)? ?"
+                    r"(?:ms|msecs?|milliseconds?|µs|μs|us|microseconds?|ns|nanoseconds?|s|secs?|seconds?"
+                    r"|min|mins|minutes?|h|hours?|KiB|KB|kB|MiB|MB|GiB|GB|bytes?|B|%|percent"
+                    r"|times (?:faster|slower|as|more|less|longer|shorter|the))(?!\w)"
+                    r"|\d+(?:\.\d+)?[×x](?!\w)|\d+m\d+(?:\.\d+)?s\b)")
+SETTING_LANGUAGES = ("yaml", "dockerfile")  # exactly: a ```shell or ```console block is a transcript
+# Settings and limits written in prose, each as its whole phrase (a measured
+# value that equals one is still a figure), with why it is no measurement.
 SETTINGS = [
-    (r"\b(?:10|2) KiB\b", "the output limit (10 KiB) and the room --json keeps for later verdicts (2 KiB)"),
+    (r"over 10 KiB \(10,240 bytes", "the output limit, in bytes"),
+    (r"\b(?:to|most|last|over|within) 10 KiB\b", "the output limit, 10 KiB"),
+    (r"\b2 KiB kept for the objects", "the room --json keeps for later verdicts"),
     (r"\b0\.8 s by default|default 0\.8 s\b|default deadline, 0\.8 s\b", "--timeout's default"),
-    (r"plus (?:0\.2|1) s\b", "the reaper's grace past the deadline (0.2 s); the margin of timeoutSeconds (1 s)"),
-    (r"(?:\bevery |\bwithin |× |\bdefault |\b[Tt]he )5 s\b", "the examples' periodSeconds; dockerd's --start-interval default"),
-    (r"\b1 MiB\b", "the size limit of a config file (CONFIG_LIMIT)"),
+    (r"deadline,? plus (?:0\.2|1) s\b", "the reaper's grace past the deadline (0.2 s); the margin of timeoutSeconds (1 s)"),
+    (r"\bevery 5 s\b|\b3 × 5 s\b|\(default 5 s\)|\b[Tt]he 5 s period|start\.sh within 5 s\b",
+     "the examples' periodSeconds; dockerd's --start-interval default"),
+    (r"\(over 1 MiB\)", "the size limit of a config file (CONFIG_LIMIT)"),
     (r"up to 3 bytes", "how much shorter a log tail is asked for, to begin at a whole UTF-8 character: a rule"),
     (r"first 4096 bytes", "dockerd's own limit on what it keeps of a health check's output"),
-    (r"\b300 s\b", "the startupProbe's budget, failureThreshold × periodSeconds (60 × 5 s)"),
+    (r"gives start\.sh 300 s\b|\(300 s here\)|Why 300 s\b",
+     "the startupProbe's budget, failureThreshold × periodSeconds (60 × 5 s)"),
     (r"\b30 s outlasts", "the example's minReadySeconds"),
+    (r"such as `10%`", "a maxUnavailable setting"),
+    (r"`--start-period=300s`|`--timeout=2s`", "HEALTHCHECK's options in the example"),
+    (r"exceeded timeout \(2s\)", "dockerd's message, quoting the --timeout set"),
+    (r"`Up 2 minutes", "an example of docker ps's STATUS column"),
 ]
 
 
 def blocks(path):
-    """The doc as (heading, text) blocks: paragraphs, list items, tables and
-    code blocks."""
+    """The doc as (heading, text) blocks: headings, paragraphs, list items,
+    tables and code blocks."""
     heading, out, current, fence = "", [], [], None
     with open(path, encoding="utf-8") as f:
         for line in f.read().splitlines() + [""]:
@@ -996,6 +1011,7 @@ def blocks(path):
                 current = []
                 if line.startswith("#"):
                     heading = line
+                    out.append((heading, line))
                     continue
                 if opening:
                     fence = opening.group(1)
@@ -1009,10 +1025,14 @@ def blocks(path):
 
 def claims(text):
     """A block's text with what is not a measured figure taken out."""
-    if text.startswith(SETTING_BLOCKS):
-        return ""
-    if not FENCE.match(text):
-        text = re.sub(r"`[^`]*`", "", text)
+    opening = FENCE.match(text)
+    if opening:
+        language = (text.split("\n", 1)[0].strip()[len(opening.group(1)):].split() or [""])[0].lower()
+        if language in SETTING_LANGUAGES:
+            return ""
+        if language == "sh":
+            text = "\n".join(re.findall(r"(?:^|(?<=\s))#(?!!).*", text.split("\n", 1)[-1], re.M))
+    text = re.sub(r"\s+", " ", text)  # a figure or a setting's phrase wrapped across lines
     for setting, _ in SETTINGS:
         text = re.sub(setting, "", text)
     return text
@@ -1020,20 +1040,21 @@ def claims(text):
 
 def undated_figures(path):
     """Each block with a figure that it neither dates (a date and the
-    machine) nor ties to a command; a table may be dated by the block
-    right before it."""
+    machine together) nor ties to a command; a table may be dated by the
+    block right before it, under the same heading."""
     found, before = [], ""
     for _, text in blocks(path):
         vouched = DATED.search(text) or COMMAND.search(text) or (text.startswith("|") and DATED.search(before))
         figure = FIGURE.search(claims(text))
         if figure and not vouched:
             found.append((figure.group(0), text[:80]))
-        before = text
+        before = "" if text.startswith("#") else text
     return found
 
 
-DATED = re.compile(r"\b20\d\d-\d\d-\d\d\b[\s\S]*\b(?:x86_64|aarch64|cores|machine)\b")
-COMMAND = re.compile(r"\btox(?: -e [\w-]+)?\b|\./dev \w+")
+# A date and, in the same sentence, the machine: its architecture or its cores.
+DATED = re.compile(r"\b20\d\d-\d\d-\d\d\b(?:[^.]|\.\d){0,60}?\b(?:x86_64|aarch64|arm64|\d+ (?:cores?|CPUs?|vCPUs?))\b")
+COMMAND = re.compile(r"\btox -e [\w-]+|\./dev [\w-]+|\bbench/bench\.py\b")
 
 
 @pytest.mark.parametrize("path", DOC_FILES, ids=lambda path: os.path.relpath(path, REPO))
@@ -1060,8 +1081,25 @@ def test_every_setting_listed_is_in_a_doc():
 
 
 def test_each_unit_is_a_figure():
-    for figure in ("1.5 s", "9 µs", "3 seconds", "40 KiB", "2 MB", "0.5 min", "12 ms", "4 minutes", "7 GB", "3 KB"):
-        assert FIGURE.search("it took %s." % figure), figure
+    for figure in ("1.5 s", "9 µs", "3 seconds", "40 KiB", "2 MB", "0.5 min", "12 ms", "4 minutes", "7 GB", "3 KB",
+                   "5 times faster", "5×", "40 %", "40%", "1,500 bytes", "14 milliseconds", "3 sec", "2.5sec", "900us",
+                   "0m0.014s"):
+        assert FIGURE.search("it took %s." % figure).group(0) == figure, figure
+
+
+def test_a_planted_figure_in_any_form_is_found(tmp_path):
+    """A heading's figure, a ```shell block's, an sh comment's, one vouched
+    for by the bare word tox, a table under another heading than its date,
+    a date with only the word machine, a measured value equal to a
+    setting's number."""
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Fast: 5 times faster\n\n```shell\n$ time readiness_probe.sh\nreal 0m0.014s\n```\n\n"
+                   "```sh\nreadiness_probe.sh  # took 14 ms\nsleep 5s\n```\n\nThe tox run: 3 sec.\n\n"
+                   "Measured on 2026-12-02, x86_64, 2 cores:\n\n## B\n\n| a |\n|---|\n| 40 % |\n\n"
+                   "On 2026-12-02, on my machine: 900us.\n\nIt used 10 KiB, and 1 MiB.\n\n"
+                   "`./dev bench` gives 2.5sec; bench/bench.py 1,500 bytes; on 2026-12-02, aarch64, 14 milliseconds.\n")
+    assert [figure for figure, _ in undated_figures(str(doc))] == [
+        "5 times faster", "0m0.014s", "14 ms", "3 sec", "40 %", "900us", "10 KiB"]
 
 
 # -- links ------------------------------------------------------------------------------------
