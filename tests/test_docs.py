@@ -37,10 +37,14 @@ planted; only where a scenario cannot run here are the quotes that it alone
 produces skipped. Every paragraph pairs its backticks (one left over would
 shift every span after it).
 
-Figures: every measured time or size is produced by a command its own block
-(paragraph, list item, table, code block) names, or dated with the machine
-it was measured on there (a table by the sentence before it); settings and
-limits are listed in SETTINGS (test_every_figure_is_dated_or_produced_by_a_command)."""
+Figures: every measured time, size, ratio or percentage (FIGURE) is
+produced by a command its own block (heading, paragraph, list item, table,
+code block) names (`tox -e NAME`, `./dev CMD`, bench/bench.py), or dated
+there with the machine it was measured on, together (2026-12-02, x86_64); a
+table may be dated by the block before it under the same heading. Settings
+and limits are listed in SETTINGS, each by its whole phrase; a yaml,
+dockerfile or sh block's code sets values, its comments count
+(test_every_figure_is_dated_or_produced_by_a_command)."""
 
 import json
 import os
@@ -959,29 +963,30 @@ def test_the_operators_guide_has_a_row_for_every_reason():
 # decimals and thousands separators (1,500 bytes), however its unit is
 # written (14 milliseconds, 3 sec, 2.5sec, 900us), and time's `0m0.014s`.
 # A limit is not one (`at most 1 MiB`, `≤ 10 ms`, `keep 100 ms`), nor what
-# a yaml or dockerfile block sets, nor an sh block's code (its comments
-# count: `# took 14 ms` is measured); every other block's figures are.
+# the code of a yaml, dockerfile or sh block sets (their comments count: `#
+# took 14 ms` is measured); every other block's figures are.
 FIGURE = re.compile(r"(?<![≤≥<>] )(?<!t most )(?<!keep )(?<![\w.,])(?:"
                     r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)? ?"
                     r"(?:ms|msecs?|milliseconds?|µs|μs|us|microseconds?|ns|nanoseconds?|s|secs?|seconds?"
                     r"|min|mins|minutes?|h|hours?|KiB|KB|kB|MiB|MB|GiB|GB|bytes?|B|%|percent"
                     r"|times (?:faster|slower|as|more|less|longer|shorter|the))(?!\w)"
                     r"|\d+(?:\.\d+)?[×x](?!\w)|\d+m\d+(?:\.\d+)?s\b)")
-SETTING_LANGUAGES = ("yaml", "dockerfile")  # exactly: a ```shell or ```console block is a transcript
+SETTING_LANGUAGES = ("yaml", "dockerfile", "sh")  # exactly: a ```shell or ```console block is a transcript
 # Settings and limits written in prose, each as its whole phrase (a measured
 # value that equals one is still a figure), with why it is no measurement.
 SETTINGS = [
     (r"over 10 KiB \(10,240 bytes", "the output limit, in bytes"),
     (r"\b(?:to|most|last|over|within) 10 KiB\b", "the output limit, 10 KiB"),
     (r"\b2 KiB kept for the objects", "the room --json keeps for later verdicts"),
-    (r"\b0\.8 s by default|default 0\.8 s\b|default deadline, 0\.8 s\b", "--timeout's default"),
+    (r"\b0\.8 s by default|default 0\.8 s\b|default deadline, 0\.8 s\b|own 0\.8 s deadline, plus 1 s\b",
+     "--timeout's default; the margin of timeoutSeconds (1 s)"),
     (r"deadline,? plus (?:0\.2|1) s\b", "the reaper's grace past the deadline (0.2 s); the margin of timeoutSeconds (1 s)"),
     (r"\bevery 5 s\b|\b3 × 5 s\b|\(default 5 s\)|\b[Tt]he 5 s period|start\.sh within 5 s\b",
      "the examples' periodSeconds; dockerd's --start-interval default"),
     (r"\(over 1 MiB\)", "the size limit of a config file (CONFIG_LIMIT)"),
     (r"up to 3 bytes", "how much shorter a log tail is asked for, to begin at a whole UTF-8 character: a rule"),
     (r"first 4096 bytes", "dockerd's own limit on what it keeps of a health check's output"),
-    (r"gives start\.sh 300 s\b|\(300 s here\)|Why 300 s\b",
+    (r"gives start\.sh 300 s\b|\(300 s here\)|Why 300 s\b|60 x 5 s = 300 s\b",
      "the startupProbe's budget, failureThreshold × periodSeconds (60 × 5 s)"),
     (r"\b30 s outlasts", "the example's minReadySeconds"),
     (r"such as `10%`", "a maxUnavailable setting"),
@@ -1029,8 +1034,6 @@ def claims(text):
     if opening:
         language = (text.split("\n", 1)[0].strip()[len(opening.group(1)):].split() or [""])[0].lower()
         if language in SETTING_LANGUAGES:
-            return ""
-        if language == "sh":
             text = "\n".join(re.findall(r"(?:^|(?<=\s))#(?!!).*", text.split("\n", 1)[-1], re.M))
     text = re.sub(r"\s+", " ", text)  # a figure or a setting's phrase wrapped across lines
     for setting, _ in SETTINGS:
@@ -1067,7 +1070,7 @@ def test_an_undated_figure_is_found(tmp_path):
     doc.write_text("# A\n\nIt takes 12 ms.\n\n## B\n\nMeasured on 2026-12-02, x86_64, 2 cores: 3.5 ms.\n\nAnd 4 MiB.\n\n"
                    "## C\n\nAt most 1 MiB, keep 100 ms, ≤ 10 ms, every 5 s.\n\n`tox -e bench` measures:\n\n"
                    "- 2.5 s here, 9 µs\n- 3 seconds there\n\n| a | b |\n|---|---|\n| 40 KiB | 2 MB |\n\n"
-                   "```yaml\ntimeoutSeconds: 2  # 1 s\n```\n\n~~~\n0.5 min\n~~~\n")
+                   "```yaml\ntimeoutSeconds: 2  # the margin\ninterval: 5s\n```\n\n~~~\n0.5 min\n~~~\n")
     assert undated_figures(str(doc)) == [
         ("12 ms", "It takes 12 ms."), ("4 MiB", "And 4 MiB."), ("2.5 s", "- 2.5 s here, 9 µs"),
         ("3 seconds", "- 3 seconds there"), ("40 KiB", "| a | b |\n|---|---|\n| 40 KiB | 2 MB |"),
@@ -1088,18 +1091,18 @@ def test_each_unit_is_a_figure():
 
 
 def test_a_planted_figure_in_any_form_is_found(tmp_path):
-    """A heading's figure, a ```shell block's, an sh comment's, one vouched
+    """A heading's figure, a ```shell block's, an sh or yaml comment's, one vouched
     for by the bare word tox, a table under another heading than its date,
     a date with only the word machine, a measured value equal to a
     setting's number."""
     doc = tmp_path / "doc.md"
     doc.write_text("# Fast: 5 times faster\n\n```shell\n$ time readiness_probe.sh\nreal 0m0.014s\n```\n\n"
                    "```sh\nreadiness_probe.sh  # took 14 ms\nsleep 5s\n```\n\nThe tox run: 3 sec.\n\n"
-                   "Measured on 2026-12-02, x86_64, 2 cores:\n\n## B\n\n| a |\n|---|\n| 40 % |\n\n"
+                   "```yaml\ntimeoutSeconds: 2  # 1.4 s measured\n```\n\nMeasured on 2026-12-02, x86_64, 2 cores:\n\n## B\n\n| a |\n|---|\n| 40 % |\n\n"
                    "On 2026-12-02, on my machine: 900us.\n\nIt used 10 KiB, and 1 MiB.\n\n"
                    "`./dev bench` gives 2.5sec; bench/bench.py 1,500 bytes; on 2026-12-02, aarch64, 14 milliseconds.\n")
     assert [figure for figure, _ in undated_figures(str(doc))] == [
-        "5 times faster", "0m0.014s", "14 ms", "3 sec", "40 %", "900us", "10 KiB"]
+        "5 times faster", "0m0.014s", "14 ms", "3 sec", "1.4 s", "40 %", "900us", "10 KiB"]
 
 
 # -- links ------------------------------------------------------------------------------------
