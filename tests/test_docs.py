@@ -16,6 +16,16 @@ probe line in it collected (doc_quotes):
   section or code does (NOT_PROBE_LINES: failing closed), and every
   double-quoted text that starts as a probe line does: a part of a line.
 
+Failing closed: every `not ready (exit` in a doc, and every `ready: ` at a
+line's or a quote's start or after a stamp or a prefix, must lie in a quote
+so collected (VERDICT, uncovered_verdicts): a form the collector does not
+know (a `<code>` tag, bold, a probe line in the middle of prose) fails
+until it does. A blockquote's `>` is blanked; in code, a JSON string's
+lines (a --json record, docker inspect's Output) and a comment's probe line,
+quoted or not, are quotes too; double, curly and single quotes count; a
+code span is paired as CommonMark pairs it (``a `b` c``); a stamp the
+probe does not print (Z, +hh:mm) stays in the quote, which then fails.
+
 The scenarios below run the probe, against a real supervisord and the real
 supervisord-dependent-startup listener where the line needs them, in the
 states the docs describe, and collect every line it prints. Each quote must
@@ -24,14 +34,19 @@ part a part of one. In a quote, PATH, N, PID, NAME, STATE, CODE and WHY are
 placeholders, and `…` stands for any text (PLACEHOLDERS): they match by
 pattern. A quote no scenario produces fails the suite, wherever it is
 planted; only where a scenario cannot run here are the quotes that it alone
-produces skipped. Every paragraph pairs its backticks (an odd one would
+produces skipped. Every paragraph pairs its backticks (one left over would
 shift every span after it).
 
-Figures: every measured time or size is produced by a command its own block
-(paragraph, list item, table, code block) names, or dated with the machine
-it was measured on there (a table by the sentence before it); settings and
-limits are listed in SETTINGS (test_every_figure_is_dated_or_produced_by_a_command)."""
+Figures: every measured time, size, ratio or percentage (FIGURE) is
+produced by a command its own block (heading, paragraph, list item, table,
+code block) names (`tox -e NAME`, `./dev CMD`, bench/bench.py), or dated
+there with the machine it was measured on, together (2026-12-02, x86_64); a
+table may be dated by the block before it under the same heading. Settings
+and limits are listed in SETTINGS, each by its whole phrase; a yaml,
+dockerfile or sh block's code sets values, its comments count
+(test_every_figure_is_dated_or_produced_by_a_command)."""
 
+import json
 import os
 import re
 import shutil
@@ -80,6 +95,7 @@ NOT_PROBE_LINES = re.compile(
     r"|\[ ?[a-z_]+\]"  # a config section, [supervisorctl] serverurl=
     r"|(tox|\./dev|git|pip|python3|sudo|apt-get|debootstrap|runc|vermin|kubectl|kubernetes-validate|docker"
     r"|supervisorctl|supervisord -c|readiness_probe\.sh --|ulimit|set -e|kill)\b"  # a command line
+    r"|\$ "  # a shell prompt: $ readiness_probe.sh
     r"|#!|\w+=|\w+\(|\[ -|[{\"]|(ENV|CMD) "  # code: an interpreter line, assignment, call, test, JSON, Dockerfile
     r"|[a-z]+[A-Z]\w*[: ]|bgp_enabled: "  # Kubernetes fields and labels: timeoutSeconds: 1
     r"|\d{3} [A-Z]|Health check |Up \d)")  # what others print: an HTTP status, dockerd's, docker ps's
@@ -95,31 +111,57 @@ PLACEHOLDERS = [
     ("WHY", r".+"),
     ("N", r"-?\d+"),
 ]
-TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} |\d+: )")
+TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} |\d+: )")  # the probe's --wait stamp (%z)
+# Any stamp: one the probe does not print (Z, +hh:mm) is left in the quote, which then fails.
+ANY_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) ")
 FENCE = re.compile(r"^\s*(```|~~~)")
+BLOCKQUOTE = re.compile(r"^(?:\s*>)+")
+LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+# A code span, as CommonMark pairs them: a run of backticks closed by a run as long.
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+# Quoted text in prose or a comment: "…", “…”, ‘…’ and '…' (not an apostrophe).
+QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|(?<![\w'])'(?=\S)([^']+?)(?<=\S)'(?![\w'])")
+JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# Where a probe line begins in a doc: every `not ready (exit`, and a `ready: `
+# at the start of a line, a quote or a JSON string, or after a stamp or a
+# prefix (`Readiness probe failed: `, `CODE: `). Each must lie in a quote
+# the collector took (test_every_verdict_in_a_doc_is_a_checked_quote).
+VERDICT = re.compile(r"(not\s+ready\s+\(exit)|(?:^[ \t>*_+\-\d.)]*|[`\"'“‘(\[>*_]|\\n|: |[\dZ] )(ready:\s)", re.M)
+
+
+def read_lines(path):
+    """The doc's lines, a blockquote's markers blanked (so that every column
+    stays where it is), and the offset in the file where each begins."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().replace("\r", " ").split("\n")
+    offsets, offset = [], 0
+    for line in lines:
+        offsets.append(offset)
+        offset += len(line) + 1
+    blanked = [BLOCKQUOTE.sub(lambda m: " " * len(m.group(0)), line) for line in lines]
+    return blanked, offsets
 
 
 def parse(path):
     """The doc's code lines, as (line number, text), and its prose
     paragraphs, each a list of (line number, text)."""
     code, paragraphs, current, fence = [], [], [], None
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f.read().splitlines() + [""], 1):
-            opening = FENCE.match(line)
-            if fence is None and opening:
-                fence = opening.group(1)
-            elif fence is not None:
-                if opening and opening.group(1) == fence:
-                    fence = None
-                else:
-                    code.append((number, line))
-                continue
-            if not line.strip() or opening:
-                if current:
-                    paragraphs.append(current)
-                current = []
+    for number, line in enumerate(read_lines(path)[0] + [""], 1):
+        opening = FENCE.match(line)
+        if fence is None and opening:
+            fence = opening.group(1)
+        elif fence is not None:
+            if opening and opening.group(1) == fence:
+                fence = None
             else:
-                current.append((number, line))
+                code.append((number, line))
+            continue
+        if not line.strip() or opening:
+            if current:
+                paragraphs.append(current)
+            current = []
+        else:
+            current.append((number, line))
     return code, paragraphs
 
 
@@ -127,52 +169,137 @@ def is_probe_quote(span):
     return bool(QUOTE_START.match(span) or (" " in span and not NOT_PROBE_LINES.match(span)))
 
 
+def without_prefix(text):
+    """A line less what comes before the probe's own: the --wait stamp,
+    docker inspect's `CODE: `, kubelet's `Readiness probe failed: ` and
+    kubectl's columns before it."""
+    return KUBECTL_EVENT.sub("", PROBE_FAILED.sub("", TIMESTAMP.sub("", text.strip())))
+
+
+def starts_a_line(text):
+    return text.startswith(("ready:", "not ready (exit")) or bool(
+        ANY_STAMP.match(text) and without_prefix(ANY_STAMP.sub("", text)).startswith(("ready:", "not ready (exit")))
+
+
 def doc_quotes(path):
     """(line number, quote, kind) for each probe line quoted in a doc; kind
     is "line" (the whole line), "reason" (a line's end) or "part"."""
+    return [quote[:3] for quote in collected(path)]
+
+
+def collected(path):
+    """Each quote as (line number, quote, kind, (start, end)): where in the
+    file its text lies."""
     quotes = []
     code, paragraphs = parse(path)
+    offsets = read_lines(path)[1]
     for number, line in code:
-        text = KUBECTL_EVENT.sub("", PROBE_FAILED.sub("", TIMESTAMP.sub("", line.strip())))
-        if text.startswith(("ready:", "not ready (exit")):
-            quotes.append((number, text, "line"))
-        elif " # " in text:
-            quotes += [(number, m.group(1), "part") for m in re.finditer(r'"([^"]+)"', text.split(" # ", 1)[1])
-                       if QUOTE_START.match(m.group(1))]
+        quotes += code_line_quotes(number, line, offsets[number - 1])
     for paragraph in paragraphs:
-        quotes += paragraph_quotes(paragraph)
+        quotes += paragraph_quotes(paragraph, offsets[paragraph[0][0] - 1])
     return quotes
 
 
-def paragraph_quotes(paragraph):
+def code_line_quotes(number, line, base):
+    """A code line: the whole of it a probe line; or each JSON string that
+    holds probe lines (a --json record, docker inspect's Output); and in a
+    comment, each quoted text that starts as one and any probe line not
+    quoted, to the comment's end."""
+    text = without_prefix(line)
+    if starts_a_line(text):
+        return [(number, text, "line", (base, base + len(line)))]
+    quotes, strings = [], [m for m in JSON_STRING.finditer(line)]
+    comment = next((m.start() for m in re.finditer(r"(?:^|(?<=\s))#", line)
+                    if not any(s.start() < m.start() < s.end() for s in strings)), len(line))
+    for m in strings:
+        if m.start() >= comment:
+            break
+        try:
+            value = json.loads(m.group(0))
+        except ValueError:
+            value = m.group(1)
+        for part in re.sub(r"%[-\d.]*[sdr]", "…", value).split("\n"):  # a format's fields: any text
+            if starts_a_line(without_prefix(part)):
+                quotes.append((number, without_prefix(part), "line", (base + m.start(), base + m.end())))
+    if comment < len(line):
+        quotes += prose_quotes(number, line[comment + 1:], base + comment + 1, whole_lines=False)
+    return quotes
+
+
+def prose_quotes(number, text, base, whole_lines=True, starts=None):
+    """Quotes in prose (or a comment): code spans, quoted texts, and a probe
+    line not quoted (at a line's start in prose, anywhere in a comment), to
+    the line's end. `starts`: (offset, line number) of each line in text."""
+    quotes = []
+
+    def line_at(offset):
+        return max(n for o, n in starts if o <= offset) if starts else number
+
+    def blank(m):
+        return " " * len(m.group(0))
+    for m in CODE_SPAN.finditer(text):
+        span = PROBE_FAILED.sub("", re.sub(r"\s+", " ", m.group(2)).strip())
+        if is_probe_quote(span):
+            quotes.append((line_at(m.start()), span, "part", (base + m.start(), base + m.end())))
+    text = CODE_SPAN.sub(blank, text)
+    for m in QUOTED.finditer(text):
+        inner = re.sub(r"\s+", " ", next(group for group in m.groups() if group is not None)).strip()
+        if QUOTE_START.match(PROBE_FAILED.sub("", inner)):
+            quotes.append((line_at(m.start()), PROBE_FAILED.sub("", inner), "part", (base + m.start(), base + m.end())))
+    text = QUOTED.sub(blank, text)
+    if whole_lines:
+        ends = [o for o, _ in starts[1:]] + [len(text) + 1]
+        pieces = [(o, text[o:end - 1]) for (o, _), end in zip(starts, ends)]
+    else:
+        m = VERDICT.search(text)
+        pieces = [(m.start(1) if m.group(1) else m.start(2), text[m.start(1) if m.group(1) else m.start(2):])] if m else []
+    for offset, piece in pieces:
+        line = without_prefix(LIST_MARKER.sub("", piece))
+        if starts_a_line(line):
+            quotes.append((line_at(offset), line, "line", (base + offset, base + offset + len(piece))))
+    return quotes
+
+
+def paragraph_quotes(paragraph, base=0):
     quotes, column = [], None
     if paragraph[0][1].startswith("|"):  # a table: its "first line" cells are whole reasons
-        header = [cell.strip() for cell in paragraph[0][1].strip("|").split("|")]
+        header = [cell.strip().lower() for cell in paragraph[0][1].strip("|").split("|")]
         column = header.index("first line") if "first line" in header else None
     joined, starts = "", []
     for number, text in paragraph:
         starts.append((len(joined), number))
-        if column is not None and re.match(r"\|[-|]+\|$", text) is None and number != paragraph[0][0]:
+        if column is not None and re.match(r"\s*\|[-|: ]+\|\s*$", text) is None and number != paragraph[0][0]:
             cells = re.split(r"(?<!\\)\|", text.strip().strip("|"))
             cell = cells[column].strip() if column < len(cells) else ""
-            if re.match(r"`[^`]+`\Z", cell):
-                quotes.append((number, PROBE_FAILED.sub("", cell[1:-1]), "reason"))
-                text = text.replace(cell, "", 1)
+            span = CODE_SPAN.match(cell)
+            if span and span.end() == len(cell):
+                at = len(joined) + text.index(cell)
+                quotes.append((number, PROBE_FAILED.sub("", span.group(2).strip()), "reason",
+                               (base + at, base + at + len(cell))))
+                text = text.replace(cell, " " * len(cell), 1)
         joined += text + " "
-    for m in re.finditer(r"`([^`]+)`", joined):
-        span = PROBE_FAILED.sub("", re.sub(r"\s+", " ", m.group(1)).strip())
-        if is_probe_quote(span):
-            number = max(n for offset, n in starts if offset <= m.start())
-            quotes.append((number, span, "part"))
-    for m in re.finditer(r'"([^"]+)"', re.sub(r"`[^`]*`", "", joined)):
-        if QUOTE_START.match(m.group(1)):
-            quotes.append((paragraph[0][0], m.group(1), "part"))
-    return quotes
+    return quotes + prose_quotes(paragraph[0][0], joined, base, starts=starts)
 
 
 def unpaired_backticks(path):
-    """The first line of each paragraph with an odd number of backticks."""
-    return [paragraph[0][0] for paragraph in parse(path)[1] if sum(text.count("`") for _, text in paragraph) % 2]
+    """The first line of each paragraph with a backtick no code span pairs
+    (an odd one would shift every span after it)."""
+    return [paragraph[0][0] for paragraph in parse(path)[1]
+            if "`" in CODE_SPAN.sub("", " ".join(text for _, text in paragraph))]
+
+
+def uncovered_verdicts(path):
+    """(line number, text) of each probe line's start in the doc that no
+    quote the collector took covers."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read().replace("\r", " ")
+    spans = [quote[3] for quote in collected(path)]
+    found = []
+    for m in VERDICT.finditer(text):
+        at = m.start(1) if m.group(1) else m.start(2)
+        if not any(start <= at < end for start, end in spans):
+            found.append((text.count("\n", 0, at) + 1, text[at:at + 60].split("\n")[0]))
+    return found
 
 
 def pattern(quote):
@@ -239,6 +366,39 @@ def test_an_unpaired_backtick_is_found(tmp_path):
 @pytest.mark.parametrize("path", DOC_FILES, ids=lambda path: os.path.relpath(path, REPO))
 def test_every_paragraph_pairs_its_backticks(path):
     assert unpaired_backticks(path) == []
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=lambda path: os.path.relpath(path, REPO))
+def test_every_verdict_in_a_doc_is_a_checked_quote(path):
+    """Failing closed: wherever a doc writes a probe line's start, in
+    whatever form, the collector took a quote there; a form it does not
+    know fails here until it does (or the doc quotes the line so)."""
+    assert uncovered_verdicts(path) == []
+
+
+def test_a_planted_verdict_in_any_form_is_checked(tmp_path):
+    """Each form a quote can take is collected; one the collector does not
+    know is found uncovered."""
+    doc = tmp_path / "doc.md"
+    doc.write_text("> not ready (exit 2): start is BLOCKED\n\nit says \u201cstart is CURLY\u201d and \'start is SINGLE\', "
+                   "start\'s own\n\n```json\n{\"ready\": false, \"reason\": \"not ready (exit 2): start is JSON\"}\n```\n\n"
+                   "```\n\"Health\": {\"Log\": [{\"ExitCode\": 2, \"Output\":\"not ready (exit 2): start is INSPECTED\\n\"}]}\n"
+                   "2026-12-02T14:08:49Z not ready (exit 2): start is ZULU\n2026-12-02T14:08:49+0100 ready: x is UP\n"
+                   "readiness_probe.sh  # prints: not ready (exit 2): start is COMMENTED\n```\n\n"
+                   "    not ready (exit 2): start is INDENTED\n\n``not ready (exit 2): start is `TICKED` ``\n\n"
+                   "| First line | means |\n|---|---|\n| `start is CUT` | x |\n\n`$ readiness_probe.sh --wait`\n\n"
+                   "<code>not ready (exit 2): start is TAGGED</code> and **ready: bold** and, unquoted, not ready (exit 2): x\n")
+    assert doc_quotes(str(doc)) == [
+        (6, "not ready (exit 2): start is JSON", "line"), (10, "not ready (exit 2): start is INSPECTED", "line"),
+        (11, "2026-12-02T14:08:49Z not ready (exit 2): start is ZULU", "line"), (12, "ready: x is UP", "line"),
+        (13, "not ready (exit 2): start is COMMENTED", "line"),
+        (1, "not ready (exit 2): start is BLOCKED", "line"),
+        (3, "start is CURLY", "part"), (3, "start is SINGLE", "part"),
+        (16, "not ready (exit 2): start is INDENTED", "line"),
+        (18, "not ready (exit 2): start is `TICKED`", "part"),
+        (22, "start is CUT", "reason")]
+    assert [number for number, _ in uncovered_verdicts(str(doc))] == [26, 26, 26]
+    assert unpaired_backticks(str(doc)) == []
 
 
 # -- the scenarios ----------------------------------------------------------------------------
@@ -759,30 +919,46 @@ def test_the_operators_guide_has_a_row_for_every_reason():
 
 
 # -- figures ----------------------------------------------------------------------------------
-# A measured figure: a time or a size, with any decimals. What a backticked
-# example shows (`Up 2 minutes`) is not one; nor is a limit (`at most 1
-# MiB`, `≤ 10 ms`, `keep 100 ms`), nor what a code block that sets values
-# (yaml, dockerfile, sh) sets; a transcript's figures are measured.
-FIGURE = re.compile(r"(?<![≤≥<>] )(?<!t most )(?<!keep )(?<![\w.,])\d+(?:\.\d+)? ?"
-                    r"(?:ms|µs|s|seconds?|min|minutes?|hours?|KiB|KB|MiB|MB|GiB|GB|bytes)(?!\w)")
-SETTING_BLOCKS = ("```yaml", "```dockerfile", "```sh")
-# Settings and limits written in prose, each with why it is no measurement.
+# A measured figure: a time, a size, a ratio or a percentage, with any
+# decimals and thousands separators (1,500 bytes), however its unit is
+# written (14 milliseconds, 3 sec, 2.5sec, 900us), and time's `0m0.014s`.
+# A limit is not one (`at most 1 MiB`, `≤ 10 ms`, `keep 100 ms`), nor what
+# the code of a yaml, dockerfile or sh block sets (their comments count: `#
+# took 14 ms` is measured); every other block's figures are.
+FIGURE = re.compile(r"(?<![≤≥<>] )(?<!t most )(?<!keep )(?<![\w.,])(?:"
+                    r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)? ?"
+                    r"(?:ms|msecs?|milliseconds?|µs|μs|us|microseconds?|ns|nanoseconds?|s|secs?|seconds?"
+                    r"|min|mins|minutes?|h|hours?|KiB|KB|kB|MiB|MB|GiB|GB|bytes?|B|%|percent"
+                    r"|times (?:faster|slower|as|more|less|longer|shorter|the))(?!\w)"
+                    r"|\d+(?:\.\d+)?[×x](?!\w)|\d+m\d+(?:\.\d+)?s\b)")
+SETTING_LANGUAGES = ("yaml", "dockerfile", "sh")  # exactly: a ```shell or ```console block is a transcript
+# Settings and limits written in prose, each as its whole phrase (a measured
+# value that equals one is still a figure), with why it is no measurement.
 SETTINGS = [
-    (r"\b(?:10|2) KiB\b", "the output limit (10 KiB) and the room --json keeps for later verdicts (2 KiB)"),
-    (r"\b0\.8 s by default|default 0\.8 s\b|default deadline, 0\.8 s\b", "--timeout's default"),
-    (r"plus (?:0\.2|1) s\b", "the reaper's grace past the deadline (0.2 s); the margin of timeoutSeconds (1 s)"),
-    (r"(?:\bevery |\bwithin |× |\bdefault |\b[Tt]he )5 s\b", "the examples' periodSeconds; dockerd's --start-interval default"),
-    (r"\b1 MiB\b", "the size limit of a config file (CONFIG_LIMIT)"),
+    (r"over 10 KiB \(10,240 bytes", "the output limit, in bytes"),
+    (r"\b(?:to|most|last|over|within) 10 KiB\b", "the output limit, 10 KiB"),
+    (r"\b2 KiB kept for the objects", "the room --json keeps for later verdicts"),
+    (r"\b0\.8 s by default|default 0\.8 s\b|default deadline, 0\.8 s\b|own 0\.8 s deadline, plus 1 s\b",
+     "--timeout's default; the margin of timeoutSeconds (1 s)"),
+    (r"deadline,? plus (?:0\.2|1) s\b", "the reaper's grace past the deadline (0.2 s); the margin of timeoutSeconds (1 s)"),
+    (r"\bevery 5 s\b|\b3 × 5 s\b|\(default 5 s\)|\b[Tt]he 5 s period|start\.sh within 5 s\b",
+     "the examples' periodSeconds; dockerd's --start-interval default"),
+    (r"\(over 1 MiB\)", "the size limit of a config file (CONFIG_LIMIT)"),
     (r"up to 3 bytes", "how much shorter a log tail is asked for, to begin at a whole UTF-8 character: a rule"),
     (r"first 4096 bytes", "dockerd's own limit on what it keeps of a health check's output"),
-    (r"\b300 s\b", "the startupProbe's budget, failureThreshold × periodSeconds (60 × 5 s)"),
+    (r"gives start\.sh 300 s\b|\(300 s here\)|Why 300 s\b|60 x 5 s = 300 s\b",
+     "the startupProbe's budget, failureThreshold × periodSeconds (60 × 5 s)"),
     (r"\b30 s outlasts", "the example's minReadySeconds"),
+    (r"such as `10%`", "a maxUnavailable setting"),
+    (r"`--start-period=300s`|`--timeout=2s`", "HEALTHCHECK's options in the example"),
+    (r"exceeded timeout \(2s\)", "dockerd's message, quoting the --timeout set"),
+    (r"`Up 2 minutes", "an example of docker ps's STATUS column"),
 ]
 
 
 def blocks(path):
-    """The doc as (heading, text) blocks: paragraphs, list items, tables and
-    code blocks."""
+    """The doc as (heading, text) blocks: headings, paragraphs, list items,
+    tables and code blocks."""
     heading, out, current, fence = "", [], [], None
     with open(path, encoding="utf-8") as f:
         for line in f.read().splitlines() + [""]:
@@ -800,6 +976,7 @@ def blocks(path):
                 current = []
                 if line.startswith("#"):
                     heading = line
+                    out.append((heading, line))
                     continue
                 if opening:
                     fence = opening.group(1)
@@ -813,10 +990,12 @@ def blocks(path):
 
 def claims(text):
     """A block's text with what is not a measured figure taken out."""
-    if text.startswith(SETTING_BLOCKS):
-        return ""
-    if not FENCE.match(text):
-        text = re.sub(r"`[^`]*`", "", text)
+    opening = FENCE.match(text)
+    if opening:
+        language = (text.split("\n", 1)[0].strip()[len(opening.group(1)):].split() or [""])[0].lower()
+        if language in SETTING_LANGUAGES:
+            text = "\n".join(re.findall(r"(?:^|(?<=\s))#(?!!).*", text.split("\n", 1)[-1], re.M))
+    text = re.sub(r"\s+", " ", text)  # a figure or a setting's phrase wrapped across lines
     for setting, _ in SETTINGS:
         text = re.sub(setting, "", text)
     return text
@@ -824,20 +1003,21 @@ def claims(text):
 
 def undated_figures(path):
     """Each block with a figure that it neither dates (a date and the
-    machine) nor ties to a command; a table may be dated by the block
-    right before it."""
+    machine together) nor ties to a command; a table may be dated by the
+    block right before it, under the same heading."""
     found, before = [], ""
     for _, text in blocks(path):
         vouched = DATED.search(text) or COMMAND.search(text) or (text.startswith("|") and DATED.search(before))
         figure = FIGURE.search(claims(text))
         if figure and not vouched:
             found.append((figure.group(0), text[:80]))
-        before = text
+        before = "" if text.startswith("#") else text
     return found
 
 
-DATED = re.compile(r"\b20\d\d-\d\d-\d\d\b[\s\S]*\b(?:x86_64|aarch64|cores|machine)\b")
-COMMAND = re.compile(r"\btox(?: -e [\w-]+)?\b|\./dev \w+")
+# A date and, in the same sentence, the machine: its architecture or its cores.
+DATED = re.compile(r"\b20\d\d-\d\d-\d\d\b(?:[^.]|\.\d){0,60}?\b(?:x86_64|aarch64|arm64|\d+ (?:cores?|CPUs?|vCPUs?))\b")
+COMMAND = re.compile(r"\btox -e [\w-]+|\./dev [\w-]+|\bbench/bench\.py\b")
 
 
 @pytest.mark.parametrize("path", DOC_FILES, ids=lambda path: os.path.relpath(path, REPO))
@@ -850,7 +1030,7 @@ def test_an_undated_figure_is_found(tmp_path):
     doc.write_text("# A\n\nIt takes 12 ms.\n\n## B\n\nMeasured on 2026-12-02, x86_64, 2 cores: 3.5 ms.\n\nAnd 4 MiB.\n\n"
                    "## C\n\nAt most 1 MiB, keep 100 ms, ≤ 10 ms, every 5 s.\n\n`tox -e bench` measures:\n\n"
                    "- 2.5 s here, 9 µs\n- 3 seconds there\n\n| a | b |\n|---|---|\n| 40 KiB | 2 MB |\n\n"
-                   "```yaml\ntimeoutSeconds: 2  # 1 s\n```\n\n~~~\n0.5 min\n~~~\n")
+                   "```yaml\ntimeoutSeconds: 2  # the margin\ninterval: 5s\n```\n\n~~~\n0.5 min\n~~~\n")
     assert undated_figures(str(doc)) == [
         ("12 ms", "It takes 12 ms."), ("4 MiB", "And 4 MiB."), ("2.5 s", "- 2.5 s here, 9 µs"),
         ("3 seconds", "- 3 seconds there"), ("40 KiB", "| a | b |\n|---|---|\n| 40 KiB | 2 MB |"),
@@ -864,8 +1044,25 @@ def test_every_setting_listed_is_in_a_doc():
 
 
 def test_each_unit_is_a_figure():
-    for figure in ("1.5 s", "9 µs", "3 seconds", "40 KiB", "2 MB", "0.5 min", "12 ms", "4 minutes", "7 GB", "3 KB"):
-        assert FIGURE.search("it took %s." % figure), figure
+    for figure in ("1.5 s", "9 µs", "3 seconds", "40 KiB", "2 MB", "0.5 min", "12 ms", "4 minutes", "7 GB", "3 KB",
+                   "5 times faster", "5×", "40 %", "40%", "1,500 bytes", "14 milliseconds", "3 sec", "2.5sec", "900us",
+                   "0m0.014s"):
+        assert FIGURE.search("it took %s." % figure).group(0) == figure, figure
+
+
+def test_a_planted_figure_in_any_form_is_found(tmp_path):
+    """A heading's figure, a ```shell block's, an sh or yaml comment's, one vouched
+    for by the bare word tox, a table under another heading than its date,
+    a date with only the word machine, a measured value equal to a
+    setting's number."""
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Fast: 5 times faster\n\n```shell\n$ time readiness_probe.sh\nreal 0m0.014s\n```\n\n"
+                   "```sh\nreadiness_probe.sh  # took 14 ms\nsleep 5s\n```\n\nThe tox run: 3 sec.\n\n"
+                   "```yaml\ntimeoutSeconds: 2  # 1.4 s measured\n```\n\nMeasured on 2026-12-02, x86_64, 2 cores:\n\n## B\n\n| a |\n|---|\n| 40 % |\n\n"
+                   "On 2026-12-02, on my machine: 900us.\n\nIt used 10 KiB, and 1 MiB.\n\n"
+                   "`./dev bench` gives 2.5sec; bench/bench.py 1,500 bytes; on 2026-12-02, aarch64, 14 milliseconds.\n")
+    assert [figure for figure, _ in undated_figures(str(doc))] == [
+        "5 times faster", "0m0.014s", "14 ms", "3 sec", "1.4 s", "40 %", "900us", "10 KiB"]
 
 
 # -- links ------------------------------------------------------------------------------------
