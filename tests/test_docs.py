@@ -1058,7 +1058,8 @@ def test_a_planted_figure_in_any_form_is_found(tmp_path):
     doc = tmp_path / "doc.md"
     doc.write_text("# Fast: 5 times faster\n\n```shell\n$ time readiness_probe.sh\nreal 0m0.014s\n```\n\n"
                    "```sh\nreadiness_probe.sh  # took 14 ms\nsleep 5s\n```\n\nThe tox run: 3 sec.\n\n"
-                   "```yaml\ntimeoutSeconds: 2  # 1.4 s measured\n```\n\nMeasured on 2026-12-02, x86_64, 2 cores:\n\n## B\n\n| a |\n|---|\n| 40 % |\n\n"
+                   "```yaml\ntimeoutSeconds: 2  # 1.4 s measured\n```\n\n"
+                   "Measured on 2026-12-02, x86_64, 2 cores:\n\n## B\n\n| a |\n|---|\n| 40 % |\n\n"
                    "On 2026-12-02, on my machine: 900us.\n\nIt used 10 KiB, and 1 MiB.\n\n"
                    "`./dev bench` gives 2.5sec; bench/bench.py 1,500 bytes; on 2026-12-02, aarch64, 14 milliseconds.\n")
     assert [figure for figure, _ in undated_figures(str(doc))] == [
