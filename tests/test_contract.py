@@ -150,6 +150,9 @@ def test_readme_longest_seconds_matches_the_constant():
     assert rp.MAX_SECONDS == 7 * 24 * 3600
 
 
+UNUSED = min(set(range(rp.EXIT_USAGE, rp.EXIT_TIMEOUT)) - {code for code, _, _ in rp.EXIT_CODES})  # in no row
+
+
 @pytest.mark.parametrize("code, output, documented", [
     (0, b"ready: start exited with status 0; no hook\n", True),
     (0, b"featured is RUNNING\n", True),  # --program
@@ -162,7 +165,7 @@ def test_readme_longest_seconds_matches_the_constant():
     (2, b"not ready (exit 69): cannot ask supervisord at /s.sock: no such socket\n", False),
     (5, b"not ready (exit 5): hook exited 5\n", True),
     (5, b"not ready (exit 5): start is RUNNING; no hook run\n", False),  # only the hook gives 3-63
-    (65, b"not ready (exit 65): --root '/x' is not a directory\n", False),  # in no row
+    (UNUSED, b"not ready (exit %d): --root '/x' is not a directory\n" % UNUSED, False),  # in no row
     (99, b"not ready (exit 99): hook exited 99 (the hook's own code, not the probe's)\n", True),
     (70, b'not ready (exit 70): internal error\n  File "readiness_probe.py", line 3\nValueError\n', False),
     (3, b"2026-12-02T14:08:49+0000 not ready (exit 4): hook exited 4\n"
