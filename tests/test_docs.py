@@ -46,6 +46,7 @@ and limits are listed in SETTINGS, each by its whole phrase; a yaml,
 dockerfile or sh block's code sets values, its comments count
 (test_every_figure_is_dated_or_produced_by_a_command)."""
 
+import contextlib
 import json
 import os
 import re
@@ -411,9 +412,16 @@ def scenario(function):
     return function
 
 
+@contextlib.contextmanager
 def fresh_container():
+    """A fake container for one scenario, removed after it, whatever happens."""
     from fake_container import FakeContainer
-    return FakeContainer()
+
+    container = FakeContainer()
+    try:
+        yield container
+    finally:
+        container.destroy()
 
 
 class Printed(object):
@@ -535,8 +543,7 @@ ONLY_LIMITED_PROCESS = re.compile(r"\(exit 71\)|fork failed|no free process slot
 @scenario
 def ready_and_hooks(printed, tmp):
     """start exited 0; the hook in each way the docs name; --program."""
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.start_supervisord().wait_for_state("EXITED")
         printed.add(container.probe(), container.root)
         for body in ("exit 0", "exit 3", "exit 124", "exit 127", "kill -9 $$", "sleep 5",
@@ -564,62 +571,45 @@ def ready_and_hooks(printed, tmp):
             printed.add(container.probe("--program", name), container.root)
         container.rpc().supervisor.stopProcess("featured")
         printed.add(container.probe("--program", "featured"), container.root)
-    finally:
-        container.destroy()
 
 
 @scenario
 def start_running_starting_stopped(printed, tmp):
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.edit_program("start", startsecs=1000)
         container.write_start("exec sleep 1000")
         container.start_supervisord().wait_for_state("STARTING")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.edit_program("start", startsecs=0)
         container.write_start("exec sleep 1000")
         container.start_supervisord().wait_for_state("RUNNING")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
-    container = fresh_container()
-    try:  # started by supervisord itself, so that no listener starts it again once stopped
+    with fresh_container() as container:  # started by supervisord itself, so that no listener starts it again once stopped
         container.edit_program("start", startsecs=0, autostart="true", dependent_startup="false")
         container.write_start("exec sleep 1000")
         container.start_supervisord().wait_for_state("RUNNING")
         container.rpc().supervisor.stopProcess("start")
         container.wait_for_state("STOPPED")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
 
 
 @scenario
 def start_waits_for_rsyslogd(printed, tmp):
     """rsyslogd stays STARTING; then the listener is stopped: nothing will start start."""
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.edit_program("rsyslogd", startsecs=1000)
         container.start_supervisord().wait_for_state("STARTING", name="rsyslogd")
         printed.add(container.probe(), container.root)
         container.rpc().supervisor.stopProcess("dependent-startup")
         container.wait_for_state("STOPPED", name="dependent-startup")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
-    container = fresh_container()
-    try:  # one of two reached
+    with fresh_container() as container:  # one of two reached
         container.edit_program("slowd", command="sleep 1000", startsecs=1000, autostart="true")
         container.edit_program("start", dependent_startup_wait_for="rsyslogd:running slowd:running")
         container.start_supervisord().wait_for_state("RUNNING", name="rsyslogd")
         container.wait_for_state("STARTING", name="slowd")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
 
 
 @scenario
@@ -630,8 +620,7 @@ def rsyslogd_cannot_be_started(printed, tmp):
 
 
 def rsyslogd_cannot_start(printed, how):
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         os.unlink(container.path("/usr/sbin/rsyslogd"))
         if how == "directory":
             os.mkdir(container.path("/usr/sbin/rsyslogd"))
@@ -644,15 +633,12 @@ def rsyslogd_cannot_start(printed, how):
             return "Error when starting service 'rsyslogd'" in log
         wait_for(refused, what="the listener to be refused rsyslogd")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
 
 
 @scenario
 def start_failed(printed, tmp):
     """start exits 1 (its output to syslog, heard and not), is killed, its log in a file."""
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.write_start(FAILING_START)
         container.start_supervisord().wait_for_state("EXITED")
         container.wait_for_listener_to_end()
@@ -663,40 +649,31 @@ def start_failed(printed, tmp):
         container.rpc().supervisor.stopProcess("rsyslogd")
         container.wait_for_state("STOPPED", name="rsyslogd")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
     log = "/var/log/supervisor/start.log"
     one_file = {"stdout_logfile": log, "stderr_logfile": None, "redirect_stderr": "true"}
     for body, logs in ((FAILING_START, {"stdout_logfile": log, "stderr_logfile": log}),
                        ("printf 'start.sh: bad byte \\377\\n'; exit 1", one_file),
                        ("echo 'start.sh: killed'; kill -9 $$", one_file)):
-        container = fresh_container()
-        try:
+        with fresh_container() as container:
             container.write_start(body)
             container.edit_program("start", **logs)
             container.start_supervisord().wait_for_state("EXITED")
             printed.add(container.probe(), container.root)
-        finally:
-            container.destroy()
 
 
 @scenario
 def start_could_not_be_spawned(printed, tmp):
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.edit_program("start", command="/usr/bin/no-such-start.sh", startretries=0, autostart="true",
                                dependent_startup="false")
         container.start_supervisord().wait_for_state("FATAL")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
 
 
 @scenario
 def start_may_be_started_again(printed, tmp):
     """A listener that never ends (it waits to start laterd for ever): a failed start is not final."""
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.edit_program("laterd", command="sleep 1000", autostart="false", dependent_startup="true",
                                dependent_startup_wait_for="featured:exited")
         container.write_start("exit 1")
@@ -705,40 +682,31 @@ def start_may_be_started_again(printed, tmp):
         wait_for(lambda: container.process_info()["statename"] == "EXITED", what="start to exit")
         container.wait_for_syslog()
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
 
 
 @scenario
 def start_removed_by_an_update(printed, tmp):
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.start_supervisord().wait_for_state("EXITED")
         container.rpc().supervisor.removeProcessGroup("start")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
 
 
 @scenario
 def start_with_two_processes(printed, tmp):
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.edit_program("start", numprocs=2, process_name="%(program_name)s_%(process_num)02d",
                                autostart="true", dependent_startup="false", startsecs=0)
         container.start_supervisord()
         wait_for(lambda: all(p["statename"] == "EXITED" for p in container.rpc().supervisor.getAllProcessInfo()
                              if p["group"] == "start"), what="start's processes to exit")
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
 
 
 @scenario
 def supervisord_not_listening(printed, tmp):
     """Its socket removed while it runs; then stopped (no pidfile); then a stale pidfile."""
-    container = fresh_container()
-    try:
+    with fresh_container() as container:
         container.start_supervisord().wait_for_state("EXITED")
         socket = container.rpc  # noqa: F841 (the socket's path is in the config)
         sockets = [os.path.join(container.path("/var/run"), name) for name in os.listdir(container.path("/var/run"))
@@ -759,8 +727,6 @@ def supervisord_not_listening(printed, tmp):
         with open(pidfile, "w") as f:
             f.write("%d\n" % (2 ** 22 + 1))  # above any pid_max: no such process
         printed.add(container.probe(), container.root)
-    finally:
-        container.destroy()
 
 
 def dead_socket(path):
